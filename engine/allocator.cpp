@@ -1,0 +1,95 @@
+// Host caching allocator (see allocator.h): a mutex-guarded map from bucket size to a stack of free blocks.
+#include "engine/allocator.h"
+
+#include <cstdlib>
+#include <mutex>
+#include <new>
+#include <unordered_map>
+#include <vector>
+
+namespace seg {
+namespace {
+
+struct HostCache {
+  std::mutex mu;
+  std::unordered_map<size_t, std::vector<void*>> free_blocks;
+  AllocatorStats stats;
+};
+
+HostCache& cache() {
+  static HostCache* c = new HostCache();  // leaked on purpose: tensors may be freed during static destruction
+  return *c;
+}
+
+size_t bucket(size_t bytes) {
+  if (bytes == 0) bytes = 1;
+  constexpr size_t kMiB = size_t(1) << 20;
+  if (bytes <= kMiB) {
+    size_t b = 64;
+    while (b < bytes) b <<= 1;
+    return b;
+  }
+  return (bytes + kMiB - 1) / kMiB * kMiB;
+}
+
+}  // namespace
+
+void* host_alloc(size_t bytes) {
+  const size_t b = bucket(bytes);
+  HostCache& c = cache();
+  {
+    std::lock_guard<std::mutex> lock(c.mu);
+    auto it = c.free_blocks.find(b);
+    if (it != c.free_blocks.end() && !it->second.empty()) {
+      void* p = it->second.back();
+      it->second.pop_back();
+      c.stats.cached_bytes -= static_cast<int64_t>(b);
+      c.stats.current_bytes += static_cast<int64_t>(b);
+      if (c.stats.current_bytes > c.stats.peak_bytes) c.stats.peak_bytes = c.stats.current_bytes;
+      return p;
+    }
+  }
+  void* p = std::aligned_alloc(64, b);
+  if (!p) {
+    host_allocator_release_cache();
+    p = std::aligned_alloc(64, b);
+    if (!p) throw std::bad_alloc();
+  }
+  std::lock_guard<std::mutex> lock(c.mu);
+  c.stats.os_allocs++;
+  c.stats.current_bytes += static_cast<int64_t>(b);
+  if (c.stats.current_bytes > c.stats.peak_bytes) c.stats.peak_bytes = c.stats.current_bytes;
+  return p;
+}
+
+void host_free(void* ptr, size_t bytes) {
+  if (!ptr) return;
+  const size_t b = bucket(bytes);
+  HostCache& c = cache();
+  std::lock_guard<std::mutex> lock(c.mu);
+  c.free_blocks[b].push_back(ptr);
+  c.stats.current_bytes -= static_cast<int64_t>(b);
+  c.stats.cached_bytes += static_cast<int64_t>(b);
+}
+
+AllocatorStats host_allocator_stats() {
+  std::lock_guard<std::mutex> lock(cache().mu);
+  return cache().stats;
+}
+
+void host_allocator_reset_peak() {
+  std::lock_guard<std::mutex> lock(cache().mu);
+  cache().stats.peak_bytes = cache().stats.current_bytes;
+}
+
+void host_allocator_release_cache() {
+  HostCache& c = cache();
+  std::lock_guard<std::mutex> lock(c.mu);
+  for (auto& [size, blocks] : c.free_blocks) {
+    for (void* p : blocks) std::free(p);
+    blocks.clear();
+  }
+  c.stats.cached_bytes = 0;
+}
+
+}  // namespace seg

@@ -1,0 +1,241 @@
+// Elementwise ops on the CPU and their autograd wiring. The formulas live in elementwise_math.h (shared with CUDA).
+#include "kernels/elementwise.h"
+
+#include <algorithm>
+
+#include "engine/autograd.h"
+#include "kernels/elementwise_cuda.h"
+
+namespace seg {
+
+namespace {
+
+constexpr int64_t kParallelGrain = 1 << 15;
+
+// Broadcast strides of `s` (right-aligned) inside `out`: 0 where s has size 1 or lacks the dimension.
+std::vector<int64_t> broadcast_strides(const Shape& s, const Shape& out) {
+  std::vector<int64_t> st(out.size(), 0);
+  int64_t stride = 1;
+  for (int64_t i = static_cast<int64_t>(s.size()) - 1, j = static_cast<int64_t>(out.size()) - 1; i >= 0; --i, --j) {
+    st[static_cast<size_t>(j)] = s[static_cast<size_t>(i)] == 1 ? 0 : stride;
+    stride *= s[static_cast<size_t>(i)];
+  }
+  return st;
+}
+
+// Offset of output element `idx` in an operand with broadcast strides `st`.
+inline int64_t operand_offset(int64_t idx, const Shape& out, const std::vector<int64_t>& st) {
+  int64_t off = 0;
+  for (int64_t d = static_cast<int64_t>(out.size()) - 1; d >= 0; --d) {
+    const int64_t n = out[static_cast<size_t>(d)];
+    off += (idx % n) * st[static_cast<size_t>(d)];
+    idx /= n;
+  }
+  return off;
+}
+
+template <class T>
+void binary_cpu(BinaryOp op, const T* a, const Shape& as, const T* b, const Shape& bs, T* y, const Shape& ys) {
+  const int64_t n = shape_numel(ys);
+  if (as == ys && bs == ys) {
+#pragma omp parallel for if (n > kParallelGrain)
+    for (int64_t i = 0; i < n; ++i) y[i] = binary_forward(op, a[i], b[i]);
+  } else if (as == ys && shape_numel(bs) == 1) {
+    const T bv = b[0];
+#pragma omp parallel for if (n > kParallelGrain)
+    for (int64_t i = 0; i < n; ++i) y[i] = binary_forward(op, a[i], bv);
+  } else {
+    const auto sa = broadcast_strides(as, ys), sb = broadcast_strides(bs, ys);
+#pragma omp parallel for if (n > kParallelGrain)
+    for (int64_t i = 0; i < n; ++i) y[i] = binary_forward(op, a[operand_offset(i, ys, sa)], b[operand_offset(i, ys, sb)]);
+  }
+}
+
+// Gradient of operand `which` at the output's shape (before reduction to the operand's shape).
+template <class T>
+void binary_grad_cpu(BinaryOp op, int which, const T* a, const Shape& as, const T* b, const Shape& bs, const T* g,
+                     T* out, const Shape& ys) {
+  const int64_t n = shape_numel(ys);
+  const auto sa = broadcast_strides(as, ys), sb = broadcast_strides(bs, ys);
+  const bool plain = (as == ys && bs == ys);
+#pragma omp parallel for if (n > kParallelGrain)
+  for (int64_t i = 0; i < n; ++i) {
+    const T av = plain ? a[i] : a[operand_offset(i, ys, sa)];
+    const T bv = plain ? b[i] : b[operand_offset(i, ys, sb)];
+    out[i] = binary_backward(op, which, av, bv, g[i]);
+  }
+}
+
+template <class T>
+void sum_to_cpu(const T* g, const Shape& gs, T* out, const Shape& os) {
+  const int64_t n = shape_numel(gs), m = shape_numel(os);
+  std::fill(out, out + m, T(0));
+  const auto st = broadcast_strides(os, gs);
+  for (int64_t i = 0; i < n; ++i) out[operand_offset(i, gs, st)] += g[i];
+}
+
+}  // namespace
+
+Shape broadcast_shapes(const Shape& a, const Shape& b, const char* op) {
+  const size_t n = std::max(a.size(), b.size());
+  Shape out(n);
+  for (size_t i = 0; i < n; ++i) {
+    const int64_t da = i < n - a.size() ? 1 : a[i - (n - a.size())];
+    const int64_t db = i < n - b.size() ? 1 : b[i - (n - b.size())];
+    SEG_CHECK(da == db || da == 1 || db == 1, op, ": shapes ", shape_str(a), " and ", shape_str(b),
+              " cannot be broadcast together");
+    out[i] = da == 1 ? db : da;
+  }
+  return out;
+}
+
+Tensor sum_to_shape(const Tensor& g, const Shape& shape) {
+  if (g.shape() == shape) return g;
+  Tensor out = Tensor::empty(shape, g.dtype(), g.device());
+  if (g.is_cuda()) {
+    cuda::sum_to_shape(g, out);
+    return out;
+  }
+  dispatch_float(g.dtype(), "sum_to_shape", [&](auto tag) {
+    using T = decltype(tag);
+    sum_to_cpu(g.data<T>(), g.shape(), out.data<T>(), shape);
+  });
+  return out;
+}
+
+static const char* binary_name(BinaryOp op) {
+  switch (op) {
+    case BinaryOp::Add: return "add";
+    case BinaryOp::Sub: return "sub";
+    case BinaryOp::Mul: return "mul";
+    case BinaryOp::Div: return "div";
+  }
+  return "binary";
+}
+
+static Tensor binary_grad(BinaryOp op, int which, const Tensor& a, const Tensor& b, const Tensor& g) {
+  if ((op == BinaryOp::Add || (op == BinaryOp::Sub && which == 0))) return sum_to_shape(g, which ? b.shape() : a.shape());
+  Tensor full = Tensor::empty(g.shape(), g.dtype(), g.device());
+  if (g.is_cuda()) {
+    cuda::binary_grad(op, which, a, b, g, full);
+  } else {
+    dispatch_float(g.dtype(), binary_name(op), [&](auto tag) {
+      using T = decltype(tag);
+      binary_grad_cpu(op, which, a.data<T>(), a.shape(), b.data<T>(), b.shape(), g.data<T>(), full.data<T>(), g.shape());
+    });
+  }
+  return sum_to_shape(full, which ? b.shape() : a.shape());
+}
+
+Tensor binary(BinaryOp op, const Tensor& a, const Tensor& b) {
+  const char* name = binary_name(op);
+  check_float(a, name, "a");
+  check_float(b, name, "b");
+  check_same_dtype_device(a, b, name);
+  const Shape ys = broadcast_shapes(a.shape(), b.shape(), name);
+  Tensor y = Tensor::empty(ys, a.dtype(), a.device());
+  if (a.is_cuda()) {
+    cuda::binary(op, a, b, y);
+  } else {
+    dispatch_float(a.dtype(), name, [&](auto tag) {
+      using T = decltype(tag);
+      binary_cpu(op, a.data<T>(), a.shape(), b.data<T>(), b.shape(), y.data<T>(), ys);
+    });
+  }
+  const bool need_a = input_needs_grad(a), need_b = input_needs_grad(b);
+  return record(name, y, {a, b}, [op, a = need_b || op != BinaryOp::Add ? a.detach() : Tensor(),
+                                  b = need_a || op != BinaryOp::Add ? b.detach() : Tensor(), as = a.shape(),
+                                  bs = b.shape(), need_a, need_b](const Tensor& g) -> std::vector<Tensor> {
+    if (op == BinaryOp::Add) return {need_a ? sum_to_shape(g, as) : Tensor(), need_b ? sum_to_shape(g, bs) : Tensor()};
+    return {need_a ? binary_grad(op, 0, a, b, g) : Tensor(), need_b ? binary_grad(op, 1, a, b, g) : Tensor()};
+  });
+}
+
+Tensor add(const Tensor& a, const Tensor& b) { return binary(BinaryOp::Add, a, b); }
+Tensor sub(const Tensor& a, const Tensor& b) { return binary(BinaryOp::Sub, a, b); }
+Tensor mul(const Tensor& a, const Tensor& b) { return binary(BinaryOp::Mul, a, b); }
+Tensor div(const Tensor& a, const Tensor& b) { return binary(BinaryOp::Div, a, b); }
+
+static const char* unary_name(UnaryOp op) {
+  static const char* names[] = {"neg", "exp", "log", "sqrt", "square", "abs", "relu", "leaky_relu",
+                                "sigmoid", "tanh", "scale", "add_scalar", "clamp"};
+  return names[static_cast<int>(op)];
+}
+
+// Which of x (input) and y (output) the backward formula reads; only those are kept.
+static bool backward_reads_output(UnaryOp op) {
+  return op == UnaryOp::Exp || op == UnaryOp::Sqrt || op == UnaryOp::Sigmoid || op == UnaryOp::Tanh;
+}
+
+Tensor unary(UnaryOp op, const Tensor& x, double p, double q) {
+  const char* name = unary_name(op);
+  check_float(x, name, "input");
+  Tensor y = Tensor::empty(x.shape(), x.dtype(), x.device());
+  const int64_t n = x.numel();
+  if (x.is_cuda()) {
+    cuda::unary_forward(op, x, y, p, q);
+  } else {
+    dispatch_float(x.dtype(), name, [&](auto tag) {
+      using T = decltype(tag);
+      const T* xp = x.data<T>();
+      T* yp = y.data<T>();
+      const T pp = static_cast<T>(p), qq = static_cast<T>(q);
+#pragma omp parallel for if (n > kParallelGrain)
+      for (int64_t i = 0; i < n; ++i) yp[i] = unary_forward(op, xp[i], pp, qq);
+    });
+  }
+  const bool use_y = backward_reads_output(op);
+  return record(name, y, {x}, [op, p, q, xs = use_y ? Tensor() : x.detach(), ys = use_y ? y.detach() : Tensor()](
+                                  const Tensor& g) -> std::vector<Tensor> {
+    Tensor dx = Tensor::empty(g.shape(), g.dtype(), g.device());
+    if (g.is_cuda()) {
+      cuda::unary_backward(op, xs, ys, g, dx, p, q);
+      return {dx};
+    }
+    const int64_t m = g.numel();
+    dispatch_float(g.dtype(), "unary backward", [&](auto tag) {
+      using T = decltype(tag);
+      const T* xp = xs.defined() ? xs.data<T>() : nullptr;
+      const T* yp = ys.defined() ? ys.data<T>() : nullptr;
+      const T* gp = g.data<T>();
+      T* dp = dx.data<T>();
+      const T pp = static_cast<T>(p), qq = static_cast<T>(q);
+#pragma omp parallel for if (m > kParallelGrain)
+      for (int64_t i = 0; i < m; ++i) dp[i] = unary_backward(op, xp ? xp[i] : T(0), yp ? yp[i] : T(0), gp[i], pp, qq);
+    });
+    return {dx};
+  });
+}
+
+Tensor neg(const Tensor& x) { return unary(UnaryOp::Neg, x); }
+Tensor exp(const Tensor& x) { return unary(UnaryOp::Exp, x); }
+Tensor log(const Tensor& x) { return unary(UnaryOp::Log, x); }
+Tensor sqrt(const Tensor& x) { return unary(UnaryOp::Sqrt, x); }
+Tensor square(const Tensor& x) { return unary(UnaryOp::Square, x); }
+Tensor abs(const Tensor& x) { return unary(UnaryOp::Abs, x); }
+Tensor relu(const Tensor& x) { return unary(UnaryOp::Relu, x); }
+Tensor leaky_relu(const Tensor& x, double slope) { return unary(UnaryOp::LeakyRelu, x, slope); }
+Tensor sigmoid(const Tensor& x) { return unary(UnaryOp::Sigmoid, x); }
+Tensor tanh(const Tensor& x) { return unary(UnaryOp::Tanh, x); }
+Tensor scale(const Tensor& x, double s) { return unary(UnaryOp::Scale, x, s); }
+Tensor add_scalar(const Tensor& x, double s) { return unary(UnaryOp::AddScalar, x, s); }
+Tensor clamp(const Tensor& x, double lo, double hi) { return unary(UnaryOp::Clamp, x, lo, hi); }
+
+void add_inplace(Tensor& acc, const Tensor& g) {
+  check_same_shape(acc, g, "add_inplace");
+  check_same_dtype_device(acc, g, "add_inplace");
+  if (acc.is_cuda()) {
+    cuda::add_inplace(acc, g);
+    return;
+  }
+  const int64_t n = acc.numel();
+  dispatch_float(acc.dtype(), "add_inplace", [&](auto tag) {
+    using T = decltype(tag);
+    T* a = acc.data<T>();
+    const T* b = g.data<T>();
+#pragma omp parallel for if (n > kParallelGrain)
+    for (int64_t i = 0; i < n; ++i) a[i] += b[i];
+  });
+}
+
+}  // namespace seg
