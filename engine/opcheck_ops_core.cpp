@@ -1,0 +1,65 @@
+// opcheck entries for the core ops (elementwise activations, softmax, losses, cat, convolutions): one small function
+// per op name, mapping the case's attrs (torch.nn.functional names) to the engine call.
+// To add an op: SEG_OPCHECK_OP("name", [](const OpCall& c) { return engine_call(c.input("input"), c.number("x")); });
+// in an engine/opcheck_ops_<family>.cpp (compiled into the opcheck executables; see engine/opcheck.h).
+#include "engine/opcheck.h"
+#include "kernels/conv.h"
+#include "kernels/elementwise.h"
+#include "kernels/nll.h"
+#include "kernels/shape_ops.h"
+#include "kernels/softmax.h"
+
+namespace seg::opcheck {
+namespace {
+
+ConvOptions conv_options(const OpCall& c, bool transposed) {
+  if (c.integer("groups", 1) != 1) throw Unsupported(c.op + ": groups != 1 is not implemented");
+  ConvOptions o;
+  o.stride = c.ints("stride", {1});
+  o.padding = c.ints("padding", {0});
+  o.dilation = c.ints("dilation", {1});
+  if (transposed) {
+    o.output_padding = c.ints("output_padding", {0});
+  } else {
+    o.padding_mode = c.text("padding_mode", "zeros");
+  }
+  return o;
+}
+
+Tensor conv_call(const OpCall& c, Tensor (*f)(const Tensor&, const Tensor&, const Tensor&, const ConvOptions&),
+                 bool transposed) {
+  return f(c.input("input"), c.input("weight"), c.optional("bias"), conv_options(c, transposed));
+}
+
+SEG_OPCHECK_OP("conv2d", [](const OpCall& c) { return conv_call(c, conv2d, false); });
+SEG_OPCHECK_OP("conv3d", [](const OpCall& c) { return conv_call(c, conv3d, false); });
+SEG_OPCHECK_OP("conv_transpose2d", [](const OpCall& c) { return conv_call(c, conv_transpose2d, true); });
+SEG_OPCHECK_OP("conv_transpose3d", [](const OpCall& c) { return conv_call(c, conv_transpose3d, true); });
+
+SEG_OPCHECK_OP("relu", [](const OpCall& c) { return relu(c.input("input")); });
+SEG_OPCHECK_OP("sigmoid", [](const OpCall& c) { return sigmoid(c.input("input")); });
+SEG_OPCHECK_OP("tanh", [](const OpCall& c) { return seg::tanh(c.input("input")); });
+SEG_OPCHECK_OP("leaky_relu",
+               [](const OpCall& c) { return leaky_relu(c.input("input"), c.number("negative_slope", 0.01)); });
+
+SEG_OPCHECK_OP("softmax", [](const OpCall& c) { return softmax(c.input("input"), c.integer("dim")); });
+SEG_OPCHECK_OP("log_softmax", [](const OpCall& c) { return log_softmax(c.input("input"), c.integer("dim")); });
+
+Reduction reduction(const OpCall& c) { return parse_reduction(c.text("reduction", "mean")); }
+
+SEG_OPCHECK_OP("cross_entropy", [](const OpCall& c) {
+  if (c.number("label_smoothing", 0.0) != 0.0) throw Unsupported("cross_entropy: label_smoothing is not implemented");
+  return cross_entropy(c.input("input"), c.input("target"), c.optional("weight"), c.integer("ignore_index", -100),
+                       reduction(c));
+});
+SEG_OPCHECK_OP("nll_loss", [](const OpCall& c) {
+  return nll_loss(c.input("input"), c.input("target"), c.optional("weight"), c.integer("ignore_index", -100),
+                  reduction(c));
+});
+SEG_OPCHECK_OP("mse_loss",
+               [](const OpCall& c) { return mse_loss(c.input("input"), c.input("target"), reduction(c)); });
+
+SEG_OPCHECK_OP("cat", [](const OpCall& c) { return cat(c.numbered("input"), c.integer("dim", 0)); });
+
+}  // namespace
+}  // namespace seg::opcheck
