@@ -355,8 +355,13 @@ Summary run_all(const Options& opt, std::ostream& out) {
       continue;
     const CaseResult r = run_case(opt.dir, c, opt.device);
     char line[512];
-    std::snprintf(line, sizeof line, "%-36s %-26s abs %.3e  rel %.3e  %s", r.name.c_str(), r.op.c_str(), r.max_abs,
-                  r.max_rel, status_name(r.status));
+    if (r.status == Status::Unsupported) {
+      std::snprintf(line, sizeof line, "%-36s %-26s abs %-9s  rel %-9s  %s", r.name.c_str(), r.op.c_str(), "-", "-",
+                    status_name(r.status));
+    } else {
+      std::snprintf(line, sizeof line, "%-36s %-26s abs %.3e  rel %.3e  %s", r.name.c_str(), r.op.c_str(), r.max_abs,
+                    r.max_rel, status_name(r.status));
+    }
     out << line;
     if (!r.message.empty()) out << "  (" << r.message << ")";
     out << "\n";
