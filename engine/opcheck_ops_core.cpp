@@ -6,6 +6,7 @@
 #include "kernels/conv.h"
 #include "kernels/elementwise.h"
 #include "kernels/nll.h"
+#include "kernels/reduce.h"
 #include "kernels/shape_ops.h"
 #include "kernels/softmax.h"
 
@@ -60,6 +61,18 @@ SEG_OPCHECK_OP("mse_loss",
                [](const OpCall& c) { return mse_loss(c.input("input"), c.input("target"), reduction(c)); });
 
 SEG_OPCHECK_OP("cat", [](const OpCall& c) { return cat(c.numbered("input"), c.integer("dim", 0)); });
+
+// Beyond the spec's table: binary ops (broadcasting), sum and mean (no "dim": over everything).
+SEG_OPCHECK_OP("add", [](const OpCall& c) { return add(c.input("input"), c.input("other")); });
+SEG_OPCHECK_OP("sub", [](const OpCall& c) { return sub(c.input("input"), c.input("other")); });
+SEG_OPCHECK_OP("mul", [](const OpCall& c) { return mul(c.input("input"), c.input("other")); });
+SEG_OPCHECK_OP("div", [](const OpCall& c) { return div(c.input("input"), c.input("other")); });
+SEG_OPCHECK_OP("sum", [](const OpCall& c) {
+  return c.has("dim") ? sum(c.input("input"), c.ints("dim"), c.flag("keepdim", false)) : sum_all(c.input("input"));
+});
+SEG_OPCHECK_OP("mean", [](const OpCall& c) {
+  return c.has("dim") ? mean(c.input("input"), c.ints("dim"), c.flag("keepdim", false)) : mean_all(c.input("input"));
+});
 
 }  // namespace
 }  // namespace seg::opcheck

@@ -37,11 +37,11 @@ def reseed(seed):
 
 
 def randn(*shape, scale=1.0):
-    return torch.randn(*shape, generator=_gen) * scale
+    return torch.randn(shape, generator=_gen) * scale
 
 
 def rand(*shape, lo=0.0, hi=1.0):
-    return lo + (hi - lo) * torch.rand(*shape, generator=_gen)
+    return lo + (hi - lo) * torch.rand(shape, generator=_gen)
 
 
 def randint(hi, *shape):
@@ -99,6 +99,15 @@ OPS = {
                                         ignore_index=a.get("ignore_index", -100), reduction=a.get("reduction", "mean")),
     "mse_loss": lambda i, a: F.mse_loss(i["input"], i["target"], reduction=a.get("reduction", "mean")),
     "cat": lambda i, a: torch.cat([i["input%d" % k] for k in range(len(i))], a.get("dim", 0)),
+    # Beyond the spec's table (same conventions): the other engine ops the issue lists.
+    "add": lambda i, a: i["input"] + i["other"],
+    "sub": lambda i, a: i["input"] - i["other"],
+    "mul": lambda i, a: i["input"] * i["other"],
+    "div": lambda i, a: i["input"] / i["other"],
+    "sum": lambda i, a: i["input"].sum(dim=a["dim"], keepdim=a.get("keepdim", False)) if "dim" in a else i["input"].sum(),
+    "mean": lambda i, a: i["input"].mean(dim=a["dim"], keepdim=a.get("keepdim", False)) if "dim" in a else i["input"].mean(),
+    "max_unpool2d": lambda i, a: F.max_unpool2d(i["input"], i["indices"], a["kernel_size"], a["stride"], output_size=a["output_size"]),
+    "max_unpool3d": lambda i, a: F.max_unpool3d(i["input"], i["indices"], a["kernel_size"], a["stride"], output_size=a["output_size"]),
 }
 
 
@@ -253,8 +262,30 @@ def softmax_loss_cases():
     return out
 
 
+def extra_cases():
+    """Ops outside the spec's table that the engine also exposes: binary ops with broadcasting, sum/mean, unpooling."""
+    out = []
+    for op in ("add", "sub", "mul", "div"):
+        other = (lambda *sh: rand(*sh, lo=0.5, hi=2.0)) if op == "div" else randn
+        out.append(C(op + "_same", op, {}, input=randn(2, 3, 4), other=other(2, 3, 4)))
+        out.append(C(op + "_bcast", op, {}, input=randn(2, 3, 4, 5), other=other(1, 3, 1, 1)))
+        out.append(C(op + "_bcast2", op, {}, input=randn(3, 1), other=other(4)))
+        out.append(C(op + "_scalar", op, {}, input=randn(2, 3), other=other()))
+    for op in ("sum", "mean"):
+        out.append(C(op + "_dim1", op, {"dim": [1]}, input=randn(2, 3, 4, 5)))
+        out.append(C(op + "_dims_keep", op, {"dim": [0, 2], "keepdim": True}, input=randn(2, 3, 4, 5)))
+        out.append(C(op + "_spatial", op, {"dim": [2, 3, 4]}, input=randn(1, 2, 3, 4, 5)))
+        out.append(C(op + "_all", op, {}, input=randn(3, 5, 2)))
+    for nd, shape, k in [(2, (2, 2, 7, 6), [2, 2]), (3, (1, 2, 5, 4, 6), [2, 2, 2])]:
+        x = randn(*shape)
+        pooled, idx = (F.max_pool2d if nd == 2 else F.max_pool3d)(x, k, k, return_indices=True)
+        out.append(C("max_unpool%dd" % nd, "max_unpool%dd" % nd,
+                     {"kernel_size": k, "stride": k, "output_size": list(shape[2:])}, input=pooled, indices=idx))
+    return out
+
+
 def builtin_cases():
-    return conv_cases() + norm_act_cases() + pool_upsample_cases() + softmax_loss_cases()
+    return conv_cases() + norm_act_cases() + pool_upsample_cases() + softmax_loss_cases() + extra_cases()
 
 
 # ---------------------------------------------------------------- writing
