@@ -68,6 +68,8 @@ def _conv_t(x, w, b, a, nd):
 def _interp(mode):
     def f(i, a):
         kw = {} if mode == "nearest" else {"align_corners": a["align_corners"]}
+        if "size" in a:
+            return F.interpolate(i["input"], size=a["size"], mode=mode, **kw)
         return F.interpolate(i["input"], scale_factor=a["scale_factor"], mode=mode, **kw)
     return f
 
@@ -90,6 +92,7 @@ OPS = {
     "upsample_bilinear2d": _interp("bilinear"),
     "upsample_trilinear3d": _interp("trilinear"),
     "upsample_nearest2d": _interp("nearest"),
+    "upsample_nearest3d": _interp("nearest"),
     "softmax": lambda i, a: F.softmax(i["input"], a["dim"]),
     "log_softmax": lambda i, a: F.log_softmax(i["input"], a["dim"]),
     "cross_entropy": lambda i, a: F.cross_entropy(i["input"], i["target"], weight=i.get("weight"),
@@ -217,6 +220,17 @@ def pool_upsample_cases():
                      {"scale_factor": [1, 2, 3], "align_corners": ac}, input=randn(1, 1, 3, 3, 2)))
     for s in (2, 3):
         out.append(C("upsample_nearest2d_s%d" % s, "upsample_nearest2d", {"scale_factor": [s, s]}, input=randn(1, 3, 3, 5)))
+    # Beyond the table's integer scales: non-integer scale factors (coordinates use 1/s) and explicit output sizes.
+    for ac in (False, True):
+        out.append(C("upsample_bilinear2d_s1.7_ac%d" % ac, "upsample_bilinear2d",
+                     {"scale_factor": [1.7, 2.5], "align_corners": ac}, input=randn(1, 2, 5, 3)))
+        out.append(C("upsample_bilinear2d_size_ac%d" % ac, "upsample_bilinear2d",
+                     {"size": [7, 4], "align_corners": ac}, input=randn(1, 2, 3, 5)))
+        out.append(C("upsample_trilinear3d_s1.5_ac%d" % ac, "upsample_trilinear3d",
+                     {"scale_factor": [1.5, 1.5, 2.0], "align_corners": ac}, input=randn(1, 2, 3, 4, 3)))
+    out.append(C("upsample_nearest2d_s1.5", "upsample_nearest2d", {"scale_factor": [1.5, 2.5]}, input=randn(1, 2, 5, 3)))
+    out.append(C("upsample_nearest2d_size", "upsample_nearest2d", {"size": [7, 4]}, input=randn(1, 2, 3, 5)))
+    out.append(C("upsample_nearest3d_s2", "upsample_nearest3d", {"scale_factor": [2, 2, 2]}, input=randn(1, 2, 3, 2, 3)))
     return out
 
 
