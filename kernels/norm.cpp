@@ -1,0 +1,368 @@
+// Batch norm and group norm on the CPU and their autograd wiring (formulas in norm_math.h).
+// Both are computed the same way: per-(n, c)-plane double sums in parallel over the N·C planes (so a batch of one
+// large image still uses every core), combined serially per normalisation group (tiny), then one parallel pass that
+// applies a per-plane multiply-add. The forward saves the group mean and invstd; the backward needs two passes over
+// (x, dy): the plane sums of dy and dy·(x − mean), then dx.
+#include "kernels/norm.h"
+
+#include <vector>
+
+#include "engine/autograd.h"
+#include "kernels/norm_cuda.h"
+
+namespace seg {
+
+namespace {
+
+constexpr int64_t kParallelGrain = 1 << 14;
+
+// s1[p] = Σ (x − shift[p]), s2[p] = Σ (x − shift[p])² over plane p of S values.
+template <class T>
+void plane_moments(const T* x, int64_t planes, int64_t S, const std::vector<double>& shift, std::vector<double>& s1,
+                   std::vector<double>& s2) {
+  s1.assign(static_cast<size_t>(planes), 0.0);
+  s2.assign(static_cast<size_t>(planes), 0.0);
+#pragma omp parallel for if (planes * S > kParallelGrain)
+  for (int64_t p = 0; p < planes; ++p) {
+    const T* xp = x + p * S;
+    const double k = shift[static_cast<size_t>(p)];
+    double a = 0, b = 0;
+    for (int64_t i = 0; i < S; ++i) {
+      const double d = static_cast<double>(xp[i]) - k;
+      a += d;
+      b += d * d;
+    }
+    s1[static_cast<size_t>(p)] = a;
+    s2[static_cast<size_t>(p)] = b;
+  }
+}
+
+// sg[p] = Σ g, sgx[p] = Σ g·(x − mean[p]) over plane p.
+template <class T>
+void plane_grad_sums(const T* x, const T* g, int64_t planes, int64_t S, const std::vector<double>& mean,
+                     std::vector<double>& sg, std::vector<double>& sgx) {
+  sg.assign(static_cast<size_t>(planes), 0.0);
+  sgx.assign(static_cast<size_t>(planes), 0.0);
+#pragma omp parallel for if (planes * S > kParallelGrain)
+  for (int64_t p = 0; p < planes; ++p) {
+    const T* xp = x + p * S;
+    const T* gp = g + p * S;
+    const double m = mean[static_cast<size_t>(p)];
+    double a = 0, b = 0;
+    for (int64_t i = 0; i < S; ++i) {
+      a += gp[i];
+      b += static_cast<double>(gp[i]) * (static_cast<double>(xp[i]) - m);
+    }
+    sg[static_cast<size_t>(p)] = a;
+    sgx[static_cast<size_t>(p)] = b;
+  }
+}
+
+// y = x·scale[p] + shift[p] per plane.
+template <class T>
+void plane_apply(const T* x, T* y, int64_t planes, int64_t S, const std::vector<double>& scale,
+                 const std::vector<double>& shift) {
+#pragma omp parallel for if (planes * S > kParallelGrain)
+  for (int64_t p = 0; p < planes; ++p) {
+    const T a = static_cast<T>(scale[static_cast<size_t>(p)]), b = static_cast<T>(shift[static_cast<size_t>(p)]);
+    const T* xp = x + p * S;
+    T* yp = y + p * S;
+    for (int64_t i = 0; i < S; ++i) yp[i] = norm_apply(xp[i], a, b);
+  }
+}
+
+// dx = norm_dx(g, x, mean[p], w_invstd[p], k[p], c[p]) per plane.
+template <class T>
+void plane_dx(const T* x, const T* g, T* dx, int64_t planes, int64_t S, const std::vector<double>& mean,
+              const std::vector<double>& w_invstd, const std::vector<double>& k, const std::vector<double>& c) {
+#pragma omp parallel for if (planes * S > kParallelGrain)
+  for (int64_t p = 0; p < planes; ++p) {
+    const size_t q = static_cast<size_t>(p);
+    const T m = static_cast<T>(mean[q]), wi = static_cast<T>(w_invstd[q]), kk = static_cast<T>(k[q]),
+            cc = static_cast<T>(c[q]);
+    const T* xp = x + p * S;
+    const T* gp = g + p * S;
+    T* dp = dx + p * S;
+    for (int64_t i = 0; i < S; ++i) dp[i] = norm_dx(gp[i], xp[i], m, wi, kk, cc);
+  }
+}
+
+struct NCS {
+  int64_t N, C, S;
+};
+NCS ncs_of(const Tensor& x) { return {x.size(0), x.size(1), x.size(1) ? x.numel() / (x.size(0) * x.size(1)) : 0}; }
+
+void check_param(const Tensor& p, const Tensor& x, int64_t C, const char* op, const char* arg) {
+  if (!p.defined()) return;
+  check_float(p, op, arg);
+  check_same_dtype_device(p, x, op);
+  SEG_CHECK(p.dim() == 1 && p.size(0) == C, op, ": ", arg, " must be (", C, "), got ", p.describe());
+}
+
+template <class T>
+const T* data_or_null(const Tensor& t) {
+  return t.defined() ? t.data<T>() : nullptr;
+}
+
+// ---------------------------------------------------------------- batch norm
+template <class T>
+void bn_forward_cpu(const Tensor& x, const Tensor& weight, const Tensor& bias, const Tensor& rm, const Tensor& rv,
+                    bool training, double momentum, double eps, Tensor& y, Tensor& mean_t, Tensor& invstd_t) {
+  const auto [N, C, S] = ncs_of(x);
+  const T* xp = x.data<T>();
+  const T* w = data_or_null<T>(weight);
+  const T* b = data_or_null<T>(bias);
+  T* mo = mean_t.data<T>();
+  T* io = invstd_t.data<T>();
+  std::vector<double> mean(static_cast<size_t>(C)), invstd(static_cast<size_t>(C));
+  if (training) {
+    std::vector<double> shift(static_cast<size_t>(N * C)), s1, s2;
+    for (int64_t p = 0; p < N * C; ++p) shift[static_cast<size_t>(p)] = S ? xp[(p % C) * S] : 0.0;
+    plane_moments(xp, N * C, S, shift, s1, s2);
+    const double M = static_cast<double>(N * S);
+    T* rmp = rm.defined() ? rm.data<T>() : nullptr;
+    T* rvp = rv.defined() ? rv.data<T>() : nullptr;
+    for (int64_t c = 0; c < C; ++c) {
+      double a = 0, q = 0, var = 0;
+      for (int64_t n = 0; n < N; ++n) {
+        a += s1[static_cast<size_t>(n * C + c)];
+        q += s2[static_cast<size_t>(n * C + c)];
+      }
+      norm_moments(M, shift[static_cast<size_t>(c)], a, q, mean[static_cast<size_t>(c)], var);
+      invstd[static_cast<size_t>(c)] = norm_invstd(var, eps);
+      if (rmp) rmp[c] = static_cast<T>(norm_running_update(rmp[c], mean[static_cast<size_t>(c)], momentum));
+      if (rvp) rvp[c] = static_cast<T>(norm_running_update(rvp[c], var * M / (M - 1), momentum));
+    }
+  } else {
+    const T* rmp = rm.data<T>();
+    const T* rvp = rv.data<T>();
+    for (int64_t c = 0; c < C; ++c) {
+      mean[static_cast<size_t>(c)] = rmp[c];
+      invstd[static_cast<size_t>(c)] = norm_invstd(rvp[c], eps);
+    }
+  }
+  std::vector<double> scale(static_cast<size_t>(N * C)), shift(static_cast<size_t>(N * C));
+  for (int64_t c = 0; c < C; ++c) {
+    const size_t ci = static_cast<size_t>(c);
+    mo[c] = static_cast<T>(mean[ci]);
+    io[c] = static_cast<T>(invstd[ci]);
+    norm_affine(mean[ci], invstd[ci], w ? w[c] : 1.0, b ? b[c] : 0.0, scale[ci], shift[ci]);
+    for (int64_t n = 1; n < N; ++n) {
+      scale[static_cast<size_t>(n * C + c)] = scale[ci];
+      shift[static_cast<size_t>(n * C + c)] = shift[ci];
+    }
+  }
+  plane_apply(xp, y.data<T>(), N * C, S, scale, shift);
+}
+
+template <class T>
+void bn_backward_cpu(const Tensor& x, const Tensor& weight, const Tensor& dy, const Tensor& mean_t,
+                     const Tensor& invstd_t, bool training, Tensor& dx, Tensor& dw, Tensor& db) {
+  const auto [N, C, S] = ncs_of(x);
+  const T* xp = x.data<T>();
+  const T* gp = dy.data<T>();
+  const T* w = data_or_null<T>(weight);
+  const T* mo = mean_t.data<T>();
+  const T* io = invstd_t.data<T>();
+  const size_t P = static_cast<size_t>(N * C);
+  std::vector<double> mean(P), sg, sgx;
+  for (size_t p = 0; p < P; ++p) mean[p] = mo[p % static_cast<size_t>(C)];
+  plane_grad_sums(xp, gp, N * C, S, mean, sg, sgx);
+  std::vector<double> wi(P), k(P, 0.0), cc(P, 0.0);
+  const double M = static_cast<double>(N * S);
+  for (int64_t c = 0; c < C; ++c) {
+    double a = 0, q = 0;
+    for (int64_t n = 0; n < N; ++n) {
+      a += sg[static_cast<size_t>(n * C + c)];
+      q += sgx[static_cast<size_t>(n * C + c)];
+    }
+    const double inv = io[c], wc = w ? w[c] : 1.0;
+    if (dw.defined()) dw.data<T>()[c] = static_cast<T>(inv * q);
+    if (db.defined()) db.data<T>()[c] = static_cast<T>(a);
+    double kc = 0, c0 = 0;
+    if (training) norm_backward_coeffs(M, inv, wc * a, wc * q, kc, c0);
+    for (int64_t n = 0; n < N; ++n) {
+      const size_t p = static_cast<size_t>(n * C + c);
+      wi[p] = wc * inv;
+      k[p] = kc;
+      cc[p] = c0;
+    }
+  }
+  if (dx.defined()) plane_dx(xp, gp, dx.data<T>(), N * C, S, mean, wi, k, cc);
+}
+
+// ---------------------------------------------------------------- group norm
+template <class T>
+void gn_forward_cpu(const Tensor& x, const Tensor& weight, const Tensor& bias, int64_t G, double eps, Tensor& y,
+                    Tensor& mean_t, Tensor& invstd_t) {
+  const auto [N, C, S] = ncs_of(x);
+  const int64_t Cg = C / G;
+  const T* xp = x.data<T>();
+  const T* w = data_or_null<T>(weight);
+  const T* b = data_or_null<T>(bias);
+  const size_t P = static_cast<size_t>(N * C);
+  std::vector<double> shift(P), s1, s2;
+  for (int64_t p = 0; p < N * C; ++p) shift[static_cast<size_t>(p)] = S ? xp[(p - (p % C) % Cg) * S] : 0.0;
+  plane_moments(xp, N * C, S, shift, s1, s2);
+  std::vector<double> scale(P), off(P);
+  const double M = static_cast<double>(Cg * S);
+  for (int64_t n = 0; n < N; ++n)
+    for (int64_t g = 0; g < G; ++g) {
+      const int64_t p0 = n * C + g * Cg;
+      double a = 0, q = 0, mean = 0, var = 0;
+      for (int64_t p = p0; p < p0 + Cg; ++p) {
+        a += s1[static_cast<size_t>(p)];
+        q += s2[static_cast<size_t>(p)];
+      }
+      norm_moments(M, shift[static_cast<size_t>(p0)], a, q, mean, var);
+      const double inv = norm_invstd(var, eps);
+      mean_t.data<T>()[n * G + g] = static_cast<T>(mean);
+      invstd_t.data<T>()[n * G + g] = static_cast<T>(inv);
+      for (int64_t c = g * Cg; c < (g + 1) * Cg; ++c)
+        norm_affine(mean, inv, w ? w[c] : 1.0, b ? b[c] : 0.0, scale[static_cast<size_t>(n * C + c)],
+                    off[static_cast<size_t>(n * C + c)]);
+    }
+  plane_apply(xp, y.data<T>(), N * C, S, scale, off);
+}
+
+template <class T>
+void gn_backward_cpu(const Tensor& x, const Tensor& weight, const Tensor& dy, const Tensor& mean_t,
+                     const Tensor& invstd_t, int64_t G, Tensor& dx, Tensor& dw, Tensor& db) {
+  const auto [N, C, S] = ncs_of(x);
+  const int64_t Cg = C / G;
+  const T* xp = x.data<T>();
+  const T* gp = dy.data<T>();
+  const T* w = data_or_null<T>(weight);
+  const T* mo = mean_t.data<T>();
+  const T* io = invstd_t.data<T>();
+  const size_t P = static_cast<size_t>(N * C);
+  std::vector<double> mean(P), sg, sgx;
+  for (int64_t p = 0; p < N * C; ++p) mean[static_cast<size_t>(p)] = mo[(p / C) * G + (p % C) / Cg];
+  plane_grad_sums(xp, gp, N * C, S, mean, sg, sgx);
+  std::vector<double> wi(P), k(P), cc(P);
+  const double M = static_cast<double>(Cg * S);
+  for (int64_t n = 0; n < N; ++n)
+    for (int64_t g = 0; g < G; ++g) {
+      double a = 0, q = 0;
+      for (int64_t c = g * Cg; c < (g + 1) * Cg; ++c) {
+        const double wc = w ? w[c] : 1.0;
+        a += wc * sg[static_cast<size_t>(n * C + c)];
+        q += wc * sgx[static_cast<size_t>(n * C + c)];
+      }
+      const double inv = io[n * G + g];
+      double kg = 0, cg = 0;
+      norm_backward_coeffs(M, inv, a, q, kg, cg);
+      for (int64_t c = g * Cg; c < (g + 1) * Cg; ++c) {
+        const size_t p = static_cast<size_t>(n * C + c);
+        wi[p] = (w ? w[c] : 1.0) * inv;
+        k[p] = kg;
+        cc[p] = cg;
+      }
+    }
+  if (dw.defined() || db.defined()) {
+    for (int64_t c = 0; c < C; ++c) {
+      double a = 0, q = 0;
+      for (int64_t n = 0; n < N; ++n) {
+        const size_t p = static_cast<size_t>(n * C + c);
+        a += sg[p];
+        q += io[n * G + c / Cg] * sgx[p];
+      }
+      if (dw.defined()) dw.data<T>()[c] = static_cast<T>(q);
+      if (db.defined()) db.data<T>()[c] = static_cast<T>(a);
+    }
+  }
+  if (dx.defined()) plane_dx(xp, gp, dx.data<T>(), N * C, S, mean, wi, k, cc);
+}
+
+}  // namespace
+
+Tensor batch_norm(const Tensor& x, const Tensor& weight, const Tensor& bias, const Tensor& running_mean,
+                  const Tensor& running_var, bool training, double momentum, double eps) {
+  const char* op = "batch_norm";
+  check_float(x, op, "input");
+  SEG_CHECK(x.dim() >= 2, op, ": expected an input (N, C, ...), got ", x.describe());
+  const auto [N, C, S] = ncs_of(x);
+  check_param(weight, x, C, op, "weight");
+  check_param(bias, x, C, op, "bias");
+  check_param(running_mean, x, C, op, "running_mean");
+  check_param(running_var, x, C, op, "running_var");
+  SEG_CHECK(running_mean.defined() == running_var.defined(), op,
+            ": running_mean and running_var must be both defined or both undefined");
+  SEG_CHECK(training || running_mean.defined(), op, ": evaluation mode needs running_mean and running_var");
+  SEG_CHECK(!training || N * S > 1, op, ": expected more than 1 value per channel when training, got input ",
+            x.describe());
+  SEG_CHECK(eps >= 0, op, ": eps must be non-negative, got ", eps);
+  Tensor y = Tensor::empty(x.shape(), x.dtype(), x.device());
+  Tensor mean = Tensor::empty({C}, x.dtype(), x.device()), invstd = Tensor::empty({C}, x.dtype(), x.device());
+  Tensor rm = running_mean, rv = running_var;
+  if (x.is_cuda()) {
+    if (training) cuda::batch_norm_forward_train(x, weight, bias, y, mean, invstd, rm, rv, momentum, eps);
+    else cuda::batch_norm_forward_eval(x, weight, bias, rm, rv, y, mean, invstd, eps);
+  } else {
+    dispatch_float(x.dtype(), op, [&](auto tag) {
+      using T = decltype(tag);
+      bn_forward_cpu<T>(x, weight, bias, rm, rv, training, momentum, eps, y, mean, invstd);
+    });
+  }
+  const bool need_x = input_needs_grad(x), need_w = input_needs_grad(weight), need_b = input_needs_grad(bias);
+  return record(op, y, {x, weight, bias},
+                [xs = x.detach(), w = weight.defined() ? weight.detach() : Tensor(), mean, invstd, training, need_x,
+                 need_w, need_b, op](const Tensor& g) -> std::vector<Tensor> {
+                  const int64_t C = xs.size(1);
+                  Tensor dx = need_x ? Tensor::empty(xs.shape(), g.dtype(), g.device()) : Tensor();
+                  Tensor dw = need_w ? Tensor::empty({C}, g.dtype(), g.device()) : Tensor();
+                  Tensor db = need_b ? Tensor::empty({C}, g.dtype(), g.device()) : Tensor();
+                  if (g.is_cuda()) {
+                    cuda::batch_norm_backward(xs, w, g, mean, invstd, training, dx, dw, db);
+                  } else {
+                    dispatch_float(g.dtype(), op, [&](auto tag) {
+                      using T = decltype(tag);
+                      bn_backward_cpu<T>(xs, w, g, mean, invstd, training, dx, dw, db);
+                    });
+                  }
+                  return {dx, dw, db};
+                });
+}
+
+Tensor group_norm(const Tensor& x, int64_t num_groups, const Tensor& weight, const Tensor& bias, double eps) {
+  const char* op = "group_norm";
+  check_float(x, op, "input");
+  SEG_CHECK(x.dim() >= 2, op, ": expected an input (N, C, ...), got ", x.describe());
+  const auto [N, C, S] = ncs_of(x);
+  SEG_CHECK(num_groups > 0 && C % num_groups == 0, op, ": ", C, " channels cannot be split into ", num_groups,
+            " groups");
+  check_param(weight, x, C, op, "weight");
+  check_param(bias, x, C, op, "bias");
+  SEG_CHECK(eps >= 0, op, ": eps must be non-negative, got ", eps);
+  Tensor y = Tensor::empty(x.shape(), x.dtype(), x.device());
+  Tensor mean = Tensor::empty({N, num_groups}, x.dtype(), x.device());
+  Tensor invstd = Tensor::empty({N, num_groups}, x.dtype(), x.device());
+  if (x.is_cuda()) {
+    cuda::group_norm_forward(x, weight, bias, num_groups, eps, y, mean, invstd);
+  } else {
+    dispatch_float(x.dtype(), op, [&](auto tag) {
+      using T = decltype(tag);
+      gn_forward_cpu<T>(x, weight, bias, num_groups, eps, y, mean, invstd);
+    });
+  }
+  const bool need_x = input_needs_grad(x), need_w = input_needs_grad(weight), need_b = input_needs_grad(bias);
+  return record(op, y, {x, weight, bias},
+                [xs = x.detach(), w = weight.defined() ? weight.detach() : Tensor(), mean, invstd, num_groups, need_x,
+                 need_w, need_b, op](const Tensor& g) -> std::vector<Tensor> {
+                  const int64_t C = xs.size(1);
+                  Tensor dx = need_x ? Tensor::empty(xs.shape(), g.dtype(), g.device()) : Tensor();
+                  Tensor dw = need_w ? Tensor::empty({C}, g.dtype(), g.device()) : Tensor();
+                  Tensor db = need_b ? Tensor::empty({C}, g.dtype(), g.device()) : Tensor();
+                  if (g.is_cuda()) {
+                    cuda::group_norm_backward(xs, w, g, mean, invstd, num_groups, dx, dw, db);
+                  } else {
+                    dispatch_float(g.dtype(), op, [&](auto tag) {
+                      using T = decltype(tag);
+                      gn_backward_cpu<T>(xs, w, g, mean, invstd, num_groups, dx, dw, db);
+                    });
+                  }
+                  return {dx, dw, db};
+                });
+}
+
+}  // namespace seg

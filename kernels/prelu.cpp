@@ -1,0 +1,104 @@
+// PReLU on the CPU and its autograd wiring: elementwise_math.h's LeakyRelu with a per-plane slope. Viewed as
+// (N, C, S) planes: parallel over the N·C planes, the weight gradient summed per plane in double and then per slope.
+#include "kernels/prelu.h"
+
+#include <vector>
+
+#include "engine/autograd.h"
+#include "kernels/elementwise_math.h"
+#include "kernels/prelu_cuda.h"
+
+namespace seg {
+
+namespace {
+
+constexpr int64_t kParallelGrain = 1 << 15;
+
+struct Planes {
+  int64_t planes, C, S;  // slope of plane q: w[q % C] (C = 1 with a shared slope)
+};
+
+Planes planes_of(const Tensor& x, const Tensor& w) {
+  if (w.numel() == 1) return {1, 1, x.numel()};
+  const int64_t C = x.size(1);
+  const int64_t planes = x.size(0) * C;
+  return {planes, C, planes ? x.numel() / planes : 0};
+}
+
+template <class T>
+void forward_cpu(const T* x, const T* w, T* y, const Planes& pl) {
+#pragma omp parallel for if (pl.planes * pl.S > kParallelGrain)
+  for (int64_t q = 0; q < pl.planes; ++q) {
+    const T a = w[q % pl.C];
+    const T* xp = x + q * pl.S;
+    T* yp = y + q * pl.S;
+    for (int64_t i = 0; i < pl.S; ++i) yp[i] = unary_forward(UnaryOp::LeakyRelu, xp[i], a, T(0));
+  }
+}
+
+template <class T>
+void backward_cpu(const T* x, const T* w, const T* g, T* dx, T* dw, const Planes& pl) {
+  std::vector<double> part(static_cast<size_t>(pl.planes), 0.0);
+#pragma omp parallel for if (pl.planes * pl.S > kParallelGrain)
+  for (int64_t q = 0; q < pl.planes; ++q) {
+    const T a = w[q % pl.C];
+    const T* xp = x + q * pl.S;
+    const T* gp = g + q * pl.S;
+    if (dx) {
+      T* dp = dx + q * pl.S;
+      for (int64_t i = 0; i < pl.S; ++i) dp[i] = unary_backward(UnaryOp::LeakyRelu, xp[i], T(0), gp[i], a, T(0));
+    }
+    if (dw) {
+      double s = 0;
+      for (int64_t i = 0; i < pl.S; ++i)
+        if (!(xp[i] > T(0))) s += static_cast<double>(gp[i]) * xp[i];
+      part[static_cast<size_t>(q)] = s;
+    }
+  }
+  if (dw) {
+    std::vector<double> acc(static_cast<size_t>(pl.C), 0.0);
+    for (int64_t q = 0; q < pl.planes; ++q) acc[static_cast<size_t>(q % pl.C)] += part[static_cast<size_t>(q)];
+    for (int64_t c = 0; c < pl.C; ++c) dw[c] = static_cast<T>(acc[static_cast<size_t>(c)]);
+  }
+}
+
+}  // namespace
+
+Tensor prelu(const Tensor& x, const Tensor& weight) {
+  const char* op = "prelu";
+  check_float(x, op, "input");
+  check_float(weight, op, "weight");
+  check_same_dtype_device(x, weight, op);
+  SEG_CHECK(weight.dim() <= 1, op, ": weight must be 1-D, got ", weight.describe());
+  if (weight.numel() != 1)
+    SEG_CHECK(x.dim() >= 2 && weight.numel() == x.size(1), op, ": weight has ", weight.numel(),
+              " elements, expected 1 or the number of channels of the input ", x.describe());
+  const Planes pl = planes_of(x, weight);
+  Tensor y = Tensor::empty(x.shape(), x.dtype(), x.device());
+  if (x.is_cuda()) {
+    cuda::prelu_forward(x, weight, y);
+  } else {
+    dispatch_float(x.dtype(), op, [&](auto tag) {
+      using T = decltype(tag);
+      forward_cpu(x.data<T>(), weight.data<T>(), y.data<T>(), pl);
+    });
+  }
+  const bool need_x = input_needs_grad(x), need_w = input_needs_grad(weight);
+  return record(op, y, {x, weight}, [xs = x.detach(), w = weight.detach(), pl, need_x, need_w, op](
+                                        const Tensor& g) -> std::vector<Tensor> {
+    Tensor dx = need_x ? Tensor::empty(xs.shape(), g.dtype(), g.device()) : Tensor();
+    Tensor dw = need_w ? Tensor::empty(w.shape(), g.dtype(), g.device()) : Tensor();
+    if (g.is_cuda()) {
+      cuda::prelu_backward(xs, w, g, dx, dw);
+    } else {
+      dispatch_float(g.dtype(), op, [&](auto tag) {
+        using T = decltype(tag);
+        backward_cpu(xs.data<T>(), w.data<T>(), g.data<T>(), dx.defined() ? dx.data<T>() : nullptr,
+                     dw.defined() ? dw.data<T>() : nullptr, pl);
+      });
+    }
+    return {dx, dw};
+  });
+}
+
+}  // namespace seg
