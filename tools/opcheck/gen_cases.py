@@ -27,7 +27,7 @@ torch.set_default_dtype(torch.float64)
 
 DEFAULT_RTOL, DEFAULT_ATOL = 1e-6, 1e-8
 # Inputs that never get a gradient (besides integer labels).
-NO_GRAD = {"cross_entropy": {"weight"}, "nll_loss": {"weight"}}
+NO_GRAD = {"cross_entropy": {"weight"}, "nll_loss": {"weight"}, "batch_norm": {"running_mean", "running_var"}}
 
 _gen = torch.Generator().manual_seed(0)
 
@@ -79,9 +79,10 @@ OPS = {
     "conv3d": lambda i, a: _conv(i["input"], i["weight"], i.get("bias"), a, 3),
     "conv_transpose2d": lambda i, a: _conv_t(i["input"], i["weight"], i.get("bias"), a, 2),
     "conv_transpose3d": lambda i, a: _conv_t(i["input"], i["weight"], i.get("bias"), a, 3),
-    "batch_norm": lambda i, a: F.batch_norm(i["input"], None, None, i["weight"], i["bias"], training=True,
+    "batch_norm": lambda i, a: F.batch_norm(i["input"], i.get("running_mean"), i.get("running_var"), i.get("weight"),
+                                            i.get("bias"), training=a.get("training", True), eps=a.get("eps", 1e-5)),
+    "group_norm": lambda i, a: F.group_norm(i["input"], a["num_groups"], i.get("weight"), i.get("bias"),
                                             eps=a.get("eps", 1e-5)),
-    "group_norm": lambda i, a: F.group_norm(i["input"], a["num_groups"], i["weight"], i["bias"], eps=a.get("eps", 1e-5)),
     "relu": lambda i, a: F.relu(i["input"]),
     "sigmoid": lambda i, a: torch.sigmoid(i["input"]),
     "tanh": lambda i, a: torch.tanh(i["input"]),
@@ -198,6 +199,11 @@ def norm_act_cases():
     out.append(C("prelu_shared", "prelu", {}, input=randn(2, 3, 5, 4), weight=torch.tensor([0.25])))
     out.append(C("prelu_channel", "prelu", {}, input=randn(2, 3, 5, 4), weight=rand(3, lo=0.05, hi=0.5)))
     out.append(C("prelu_3d", "prelu", {}, input=randn(1, 2, 3, 4, 5), weight=rand(2, lo=0.05, hi=0.5)))
+    # Beyond the table: evaluation mode (running statistics as inputs) and affine off.
+    out.append(C("batch_norm_eval", "batch_norm", {"eps": 1e-5, "training": False}, input=randn(2, 3, 4, 5),
+                 weight=rand(3, lo=0.5, hi=1.5), bias=randn(3), running_mean=randn(3), running_var=rand(3, lo=0.5, hi=2)))
+    out.append(C("batch_norm_noaffine", "batch_norm", {"eps": 1e-5}, input=randn(4, 2, 3, 3)))
+    out.append(C("group_norm_noaffine", "group_norm", {"num_groups": 2, "eps": 1e-5}, input=randn(2, 4, 3, 5)))
     return out
 
 
@@ -298,8 +304,13 @@ def extra_cases():
     return out
 
 
-def builtin_cases():
-    return conv_cases() + norm_act_cases() + pool_upsample_cases() + softmax_loss_cases() + extra_cases()
+def builtin_cases(seed):
+    out = []
+    # Each family draws from its own seeded stream: adding a case changes the values of its own family only.
+    for k, family in enumerate((conv_cases, norm_act_cases, pool_upsample_cases, softmax_loss_cases, extra_cases)):
+        reseed(seed * 1000 + k)
+        out += family()
+    return out
 
 
 # ---------------------------------------------------------------- writing
@@ -371,10 +382,9 @@ def main():
     ap.add_argument("--filter", default="", help="only cases whose name or op contains this")
     args = ap.parse_args()
 
-    reseed(args.seed)
     torch.manual_seed(args.seed)
     ops = dict(OPS)
-    cases = builtin_cases()
+    cases = builtin_cases(args.seed)
     for mod_name in ("cases_kernels", "cases_project"):
         mod = load_module(mod_name)
         if mod is None:
