@@ -240,8 +240,21 @@ TEST(Opcheck, CorruptCaseFileFailsThatCaseOnly) {
   fs::remove_all(dir);
 }
 
-TEST(Opcheck, CoreOpsAreRegistered) {
-  for (const char* op : {"conv2d", "conv3d", "conv_transpose2d", "conv_transpose3d", "relu", "sigmoid", "tanh",
-                         "leaky_relu", "softmax", "log_softmax", "cross_entropy", "nll_loss", "mse_loss", "cat"})
+TEST(Opcheck, Float32InputsRunInFloat32) {
+  const fs::path dir = relu_folder("f32");
+  save_npy((dir / "r.input.npy").string(),
+           Tensor::from_vector({-1.5, 0.25, 2.0, -0.1, 3.0, 0.5}, {2, 3}, DType::Float32));
+  opcheck::Case c = opcheck::load_manifest(dir.string()).at(0);
+  const opcheck::CaseResult r = opcheck::run_case(dir.string(), c, Device::CPU);
+  EXPECT_EQ(r.status, opcheck::Status::Pass) << r.message;
+  fs::remove_all(dir);
+}
+
+// Every op of the spec's first table (PyTorch semantics) has an entry; --skip-unsupported must never hide one of them.
+TEST(Opcheck, EveryTorchOpOfTheSpecIsRegistered) {
+  for (const char* op : {"conv2d", "conv3d", "conv_transpose2d", "conv_transpose3d", "batch_norm", "group_norm", "relu",
+                         "sigmoid", "tanh", "leaky_relu", "prelu", "max_pool2d", "max_pool3d", "upsample_bilinear2d",
+                         "upsample_trilinear3d", "upsample_nearest2d", "softmax", "log_softmax", "cross_entropy",
+                         "nll_loss", "mse_loss", "cat"})
     EXPECT_NE(opcheck::find_op(op), nullptr) << op;
 }
