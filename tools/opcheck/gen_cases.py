@@ -394,6 +394,11 @@ def main():
             ops.update(mod.ops(torch))
         extra = mod.cases(torch)
         print("gen_cases: %d cases from %s.py" % (len(extra), mod_name))
+        taken = {c["name"] for c in cases}
+        for c in extra:  # a name already used by another source gets the module's tag
+            if c["name"] in taken:
+                c["name"] += "_" + mod_name.split("_")[-1]
+                print("gen_cases: renamed a duplicate case to '%s'" % c["name"])
         cases += extra
     names = [c["name"] for c in cases]
     dup = sorted({n for n in names if names.count(n) > 1})
