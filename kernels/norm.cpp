@@ -1,8 +1,8 @@
 // Batch norm and group norm on the CPU and their autograd wiring (formulas in norm_math.h).
 // Both are computed the same way: per-(n, c)-plane double sums in parallel over the N·C planes (so a batch of one
 // large image still uses every core), combined serially per normalisation group (tiny), then one parallel pass that
-// applies a per-plane multiply-add. The forward saves the group mean and invstd; the backward needs two passes over
-// (x, dy): the plane sums of dy and dy·(x − mean), then dx.
+// applies (x − mean)·invstd·w + b per plane. The forward saves the group mean and invstd; the backward makes two
+// passes over (x, dy): the plane sums of dy and dy·(x − mean), then dx.
 #include "kernels/norm.h"
 
 #include <vector>
@@ -58,16 +58,17 @@ void plane_grad_sums(const T* x, const T* g, int64_t planes, int64_t S, const st
   }
 }
 
-// y = x·scale[p] + shift[p] per plane.
+// y = (x − mean[p])·scale[p] + bias[p] per plane.
 template <class T>
-void plane_apply(const T* x, T* y, int64_t planes, int64_t S, const std::vector<double>& scale,
-                 const std::vector<double>& shift) {
+void plane_apply(const T* x, T* y, int64_t planes, int64_t S, const std::vector<double>& mean,
+                 const std::vector<double>& scale, const std::vector<double>& bias) {
 #pragma omp parallel for if (planes * S > kParallelGrain)
   for (int64_t p = 0; p < planes; ++p) {
-    const T a = static_cast<T>(scale[static_cast<size_t>(p)]), b = static_cast<T>(shift[static_cast<size_t>(p)]);
+    const size_t q = static_cast<size_t>(p);
+    const T m = static_cast<T>(mean[q]), a = static_cast<T>(scale[q]), b = static_cast<T>(bias[q]);
     const T* xp = x + p * S;
     T* yp = y + p * S;
-    for (int64_t i = 0; i < S; ++i) yp[i] = norm_apply(xp[i], a, b);
+    for (int64_t i = 0; i < S; ++i) yp[i] = norm_apply(xp[i], m, a, b);
   }
 }
 
@@ -141,18 +142,20 @@ void bn_forward_cpu(const Tensor& x, const Tensor& weight, const Tensor& bias, c
       invstd[static_cast<size_t>(c)] = norm_invstd(rvp[c], eps);
     }
   }
-  std::vector<double> scale(static_cast<size_t>(N * C)), shift(static_cast<size_t>(N * C));
+  const size_t P = static_cast<size_t>(N * C);
+  std::vector<double> pm(P), scale(P), off(P);
   for (int64_t c = 0; c < C; ++c) {
     const size_t ci = static_cast<size_t>(c);
     mo[c] = static_cast<T>(mean[ci]);
     io[c] = static_cast<T>(invstd[ci]);
-    norm_affine(mean[ci], invstd[ci], w ? w[c] : 1.0, b ? b[c] : 0.0, scale[ci], shift[ci]);
-    for (int64_t n = 1; n < N; ++n) {
-      scale[static_cast<size_t>(n * C + c)] = scale[ci];
-      shift[static_cast<size_t>(n * C + c)] = shift[ci];
+    for (int64_t n = 0; n < N; ++n) {
+      const size_t p = static_cast<size_t>(n * C + c);
+      pm[p] = mean[ci];
+      scale[p] = invstd[ci] * (w ? w[c] : 1.0);
+      off[p] = b ? b[c] : 0.0;
     }
   }
-  plane_apply(xp, y.data<T>(), N * C, S, scale, shift);
+  plane_apply(xp, y.data<T>(), N * C, S, pm, scale, off);
 }
 
 template <class T>
@@ -204,7 +207,7 @@ void gn_forward_cpu(const Tensor& x, const Tensor& weight, const Tensor& bias, i
   std::vector<double> shift(P), s1, s2;
   for (int64_t p = 0; p < N * C; ++p) shift[static_cast<size_t>(p)] = S ? xp[(p - (p % C) % Cg) * S] : 0.0;
   plane_moments(xp, N * C, S, shift, s1, s2);
-  std::vector<double> scale(P), off(P);
+  std::vector<double> pm(P), scale(P), off(P);
   const double M = static_cast<double>(Cg * S);
   for (int64_t n = 0; n < N; ++n)
     for (int64_t g = 0; g < G; ++g) {
@@ -218,11 +221,14 @@ void gn_forward_cpu(const Tensor& x, const Tensor& weight, const Tensor& bias, i
       const double inv = norm_invstd(var, eps);
       mean_t.data<T>()[n * G + g] = static_cast<T>(mean);
       invstd_t.data<T>()[n * G + g] = static_cast<T>(inv);
-      for (int64_t c = g * Cg; c < (g + 1) * Cg; ++c)
-        norm_affine(mean, inv, w ? w[c] : 1.0, b ? b[c] : 0.0, scale[static_cast<size_t>(n * C + c)],
-                    off[static_cast<size_t>(n * C + c)]);
+      for (int64_t c = g * Cg; c < (g + 1) * Cg; ++c) {
+        const size_t p = static_cast<size_t>(n * C + c);
+        pm[p] = mean;
+        scale[p] = inv * (w ? w[c] : 1.0);
+        off[p] = b ? b[c] : 0.0;
+      }
     }
-  plane_apply(xp, y.data<T>(), N * C, S, scale, off);
+  plane_apply(xp, y.data<T>(), N * C, S, pm, scale, off);
 }
 
 template <class T>

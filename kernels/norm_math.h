@@ -28,15 +28,11 @@ SEG_HD double norm_running_update(double running, double batch, double momentum)
   return (1.0 - momentum) * running + momentum * batch;
 }
 
-// y = x·scale + shift folds the normalisation and the affine map into one multiply-add per element.
-SEG_HD void norm_affine(double mean, double invstd, double w, double b, double& scale, double& shift) {
-  scale = invstd * w;
-  shift = b - mean * scale;
-}
-
+// y = (x − mean)·scale + b with scale = invstd·w. Subtracting the mean first (rather than folding it into one
+// multiply-add x·scale + (b − mean·scale)) keeps y accurate when |mean| ≫ std, for one extra subtraction.
 template <class T>
-SEG_HD T norm_apply(T x, T scale, T shift) {
-  return x * scale + shift;
+SEG_HD T norm_apply(T x, T mean, T scale, T b) {
+  return (x - mean) * scale + b;
 }
 
 // k and c of the backward formula above for a group of m values; sum_wg = Σ ĝ, sum_wgxc = Σ ĝ·(x − mean).
