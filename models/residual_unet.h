@@ -1,0 +1,58 @@
+// The fully residual U-Net of papers 1 and 5 (Kervadec et al.'s reference code, see reference-notes.md):
+// widths 32-64-128-256, bridge 512, residual blocks of five 3×3 convs, LeakyReLU(0.2) in the encoder and bridge,
+// ReLU in the decoder, transposed-conv upsampling, additive skips ((up + skip)/2), a 3×3 head to K logits.
+// CoordConv placement (paper 1) is an option: none | 1st (input conv) | enc (every encoder and bridge conv) |
+// all (every conv and transposed conv, head included).
+#pragma once
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "engine/module.h"
+#include "engine/rng.h"
+#include "models/layers.h"
+
+namespace seg {
+
+enum class CoordPlacement { None, First, Encoder, All };
+CoordPlacement parse_coord_placement(const std::string& s);   // "none" | "1st" | "enc" | "all"
+const char* coord_placement_name(CoordPlacement p);
+
+// conv3×3 + BN + activation (act: 0 none, 1 ReLU, 2 LeakyReLU(0.2)).
+class ConvBnAct : public Module {
+ public:
+  ConvBnAct(int64_t in, int64_t out, int act, bool coord, Generator& gen);
+  Tensor forward(const Tensor& x) const;
+
+ private:
+  std::shared_ptr<Conv2d> conv_;
+  std::shared_ptr<BatchNorm> bn_;
+  int act_;
+};
+
+// c1 = cba(in,out); c2 = cba(out,out) → cba(out,out) → cb(out,out); return cba(out,out)(c1 + c2).
+class ResidualBlock : public Module {
+ public:
+  ResidualBlock(int64_t in, int64_t out, int act, bool coord_first, bool coord_rest, Generator& gen);
+  Tensor forward(const Tensor& x) const;
+
+ private:
+  std::shared_ptr<ConvBnAct> c1_, c2a_, c2b_, c2c_, out_;
+};
+
+class ResidualUNet : public Module {
+ public:
+  ResidualUNet(int64_t in_channels, int64_t classes, CoordPlacement coord, uint64_t seed, int64_t base_width = 32);
+  Tensor forward(const Tensor& x) const;  // (N, in, H, W) → (N, classes, H, W) logits; H, W multiples of 16
+  CoordPlacement coord() const { return coord_; }
+
+ private:
+  CoordPlacement coord_;
+  std::vector<std::shared_ptr<ResidualBlock>> down_, up_;
+  std::shared_ptr<ResidualBlock> bridge_;
+  std::vector<std::shared_ptr<ConvTranspose2d>> deconv_;
+  std::vector<std::shared_ptr<BatchNorm>> deconv_bn_;
+  std::shared_ptr<Conv2d> head_;
+};
+
+}  // namespace seg
