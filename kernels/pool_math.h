@@ -21,26 +21,30 @@ struct PoolGeom {
 // Floor-mode output size with no padding and no dilation; the caller checks in >= k.
 SEG_HD int64_t pool_out_size(int64_t in, int64_t k, int64_t s) { return (in - k) / s + 1; }
 
-// Max and argmax of the window of output (od, oh, ow) in one input plane. NaN wins (propagates), as in PyTorch; on
-// ties the first element in row-major window order is kept.
+// Max and argmax of the window of output (od, oh, ow) in one input plane, PyTorch's rule: an element replaces the
+// current best when it is greater or NaN (so NaN propagates; the last NaN wins), and on ties the first element in
+// row-major window order is kept. The update is written as selects so it compiles to conditional moves: with random
+// data a branch would mispredict about every other comparison.
 template <class T>
-SEG_HD void max_pool_window(const T* plane, const PoolGeom& g, int64_t od, int64_t oh, int64_t ow, T& best,
-                            int64_t& best_idx) {
+SEG_HD void max_pool_window(const T* plane, const PoolGeom& g, int64_t od, int64_t oh, int64_t ow, T& best_out,
+                            int64_t& best_idx_out) {
+  // Locals, not the out-references: those may point into memory the compiler must assume aliases `plane`.
+  const int64_t H = g.H, W = g.W, kd = g.kd, kh = g.kh, kw = g.kw;
   const int64_t d0 = od * g.sd, h0 = oh * g.sh, w0 = ow * g.sw;
-  best_idx = (d0 * g.H + h0) * g.W + w0;
-  best = plane[best_idx];
-  for (int64_t a = 0; a < g.kd; ++a)
-    for (int64_t b = 0; b < g.kh; ++b) {
-      const int64_t row = ((d0 + a) * g.H + h0 + b) * g.W + w0;
-      for (int64_t c = 0; c < g.kw; ++c) {
+  int64_t best_idx = (d0 * H + h0) * W + w0;
+  T best = plane[best_idx];
+  for (int64_t a = 0; a < kd; ++a)
+    for (int64_t b = 0; b < kh; ++b) {
+      const int64_t row = ((d0 + a) * H + h0 + b) * W + w0;
+      for (int64_t c = 0; c < kw; ++c) {
         const T v = plane[row + c];
-        if (v > best || v != v) {  // v != v: NaN
-          best = v;
-          best_idx = row + c;
-          if (v != v) return;
-        }
+        const bool take = (v > best) | (v != v);  // v != v: NaN
+        best = take ? v : best;
+        best_idx = take ? row + c : best_idx;
       }
     }
+  best_out = best;
+  best_idx_out = best_idx;
 }
 
 }  // namespace seg

@@ -1,10 +1,10 @@
 // CUDA launchers of PReLU (kernels/prelu.cu). Outputs are preallocated by the caller. The per-element formulas are
-// the LeakyRelu case of elementwise_math.h with the slope w[c] (c = (i / S) % C, S = the plane size; one slope when
-// weight has one element); the weight gradient is Σ_{x ≤ 0} dy·x per slope.
+// prelu_math.h's, with the slope w[c] (c = (i / S) % C, S = the plane size; one slope when weight has one element);
+// the weight gradient sums prelu_dweight_term per slope.
 #pragma once
 #include "engine/cuda_api.h"
 #include "engine/tensor.h"
-#include "kernels/elementwise_math.h"
+#include "kernels/prelu_math.h"
 
 namespace seg::cuda {
 SEG_CUDA_API(void prelu_forward(const Tensor& x, const Tensor& weight, Tensor& y))
