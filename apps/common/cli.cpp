@@ -39,7 +39,7 @@ bool Args::parse(int argc, char** argv) {
     if (it == opts_.end()) throw std::runtime_error(program_ + ": unknown option '--" + name + "' (try --help)");
     if (it->second.is_flag) {
       if (has_value) throw std::runtime_error(program_ + ": --" + name + " takes no value");
-      it->second.value = "1";
+      it->second.value.assign(1, '1');  // (not = "1": GCC 12 warns -Wrestrict falsely)
     } else {
       if (!has_value) {
         if (i + 1 >= argc) throw std::runtime_error(program_ + ": --" + name + " needs a value");
