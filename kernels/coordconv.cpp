@@ -16,7 +16,8 @@ namespace seg {
 
 namespace {
 
-// Per-axis (output index, tap) tables: validity (0/1) and coordinate·validity.
+// Per-axis (tap, output index) tables: validity (0/1) and coordinate·validity; tap-major so the loops over a row's
+// output pixels are contiguous (vectorised).
 template <class T>
 struct AxisTables {
   std::vector<T> valid[3], coord[3];
@@ -29,8 +30,8 @@ struct AxisTables {
         for (int64_t t = 0; t < ax.k; ++t) {
           double c = 0;
           if (coord_axis_tap(ax, o, t, &c)) {
-            valid[a][static_cast<size_t>(o * ax.k + t)] = T(1);
-            coord[a][static_cast<size_t>(o * ax.k + t)] = static_cast<T>(c);
+            valid[a][static_cast<size_t>(t * ax.n_out + o)] = T(1);
+            coord[a][static_cast<size_t>(t * ax.n_out + o)] = static_cast<T>(c);
           }
         }
     }
@@ -65,10 +66,10 @@ void coordconv_add_cpu(T* y, int64_t N, const T* wc, const T* bias, const CoordG
           std::fill(P.begin(), P.end(), T(0));
           std::fill(Q.begin(), Q.end(), T(0));
           for (int64_t kz = 0; kz < kd; ++kz) {
-            const T vz = tb.valid[0][static_cast<size_t>(oz * kd + kz)], cz = tb.coord[0][static_cast<size_t>(oz * kd + kz)];
+            const T vz = tb.valid[0][static_cast<size_t>(kz * OD + oz)], cz = tb.coord[0][static_cast<size_t>(kz * OD + oz)];
             if (vz == T(0)) continue;
             for (int64_t ky = 0; ky < kh; ++ky) {
-              const T vy = tb.valid[1][static_cast<size_t>(oy * kh + ky)], cy = tb.coord[1][static_cast<size_t>(oy * kh + ky)];
+              const T vy = tb.valid[1][static_cast<size_t>(ky * OH + oy)], cy = tb.coord[1][static_cast<size_t>(ky * OH + oy)];
               if (vy == T(0)) continue;
               const int64_t t0 = (kz * kh + ky) * kw;
               for (int64_t kx = 0; kx < kw; ++kx) {
@@ -79,10 +80,13 @@ void coordconv_add_cpu(T* y, int64_t N, const T* wc, const T* bias, const CoordG
           }
           const T* vx = tb.valid[2].data();
           const T* cx = tb.coord[2].data();
-          for (int64_t ox = 0; ox < OW; ++ox) {
-            T m = b;
-            for (int64_t kx = 0; kx < kw; ++kx) m += P[static_cast<size_t>(kx)] * vx[ox * kw + kx] + Q[static_cast<size_t>(kx)] * cx[ox * kw + kx];
-            row[static_cast<size_t>(ox)] = m;
+          T* r = row.data();
+          std::fill(r, r + OW, b);
+          for (int64_t kx = 0; kx < kw; ++kx) {
+            const T p = P[static_cast<size_t>(kx)], q = Q[static_cast<size_t>(kx)];
+            const T* v = vx + kx * OW;
+            const T* c = cx + kx * OW;
+            for (int64_t ox = 0; ox < OW; ++ox) r[ox] += p * v[ox] + q * c[ox];
           }
           const int64_t off = (oz * OH + oy) * OW;
           for (int64_t n = 0; n < N; ++n) {
@@ -121,20 +125,22 @@ void coordconv_grad_cpu(const T* dy, int64_t N, T* dwc, T* db, const CoordGeom& 
           for (int64_t ox = 0; ox < OW; ++ox) bsum += s[static_cast<size_t>(ox)];
           if (!dwc) continue;
           // rv[kx] = Σ_ox S·valid_x, rx[kx] = Σ_ox S·coord_x
-          std::fill(rv.begin(), rv.end(), 0.0);
-          std::fill(rx.begin(), rx.end(), 0.0);
-          for (int64_t ox = 0; ox < OW; ++ox) {
-            const double sv = s[static_cast<size_t>(ox)];
-            for (int64_t kx = 0; kx < kw; ++kx) {
-              rv[static_cast<size_t>(kx)] += sv * static_cast<double>(tb.valid[2][static_cast<size_t>(ox * kw + kx)]);
-              rx[static_cast<size_t>(kx)] += sv * static_cast<double>(tb.coord[2][static_cast<size_t>(ox * kw + kx)]);
+          for (int64_t kx = 0; kx < kw; ++kx) {
+            const T* v = tb.valid[2].data() + kx * OW;
+            const T* c = tb.coord[2].data() + kx * OW;
+            double sv = 0, sc = 0;
+            for (int64_t ox = 0; ox < OW; ++ox) {
+              sv += s[static_cast<size_t>(ox)] * static_cast<double>(v[ox]);
+              sc += s[static_cast<size_t>(ox)] * static_cast<double>(c[ox]);
             }
+            rv[static_cast<size_t>(kx)] = sv;
+            rx[static_cast<size_t>(kx)] = sc;
           }
           for (int64_t kz = 0; kz < kd; ++kz) {
-            const double vz = tb.valid[0][static_cast<size_t>(oz * kd + kz)], cz = tb.coord[0][static_cast<size_t>(oz * kd + kz)];
+            const double vz = tb.valid[0][static_cast<size_t>(kz * OD + oz)], cz = tb.coord[0][static_cast<size_t>(kz * OD + oz)];
             if (vz == 0.0) continue;
             for (int64_t ky = 0; ky < kh; ++ky) {
-              const double vy = tb.valid[1][static_cast<size_t>(oy * kh + ky)], cy = tb.coord[1][static_cast<size_t>(oy * kh + ky)];
+              const double vy = tb.valid[1][static_cast<size_t>(ky * OH + oy)], cy = tb.coord[1][static_cast<size_t>(ky * OH + oy)];
               if (vy == 0.0) continue;
               const int64_t t0 = (kz * kh + ky) * kw;
               for (int64_t kx = 0; kx < kw; ++kx) {
