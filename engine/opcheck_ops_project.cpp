@@ -1,0 +1,26 @@
+// opcheck entries for the papers' kernels (spec's second table): Sobel, moments, Laplacian quadratic form, balanced
+// BCE, Dice, log-barrier. (coordconv2d/coordconv_transpose2d: opcheck_ops_coordconv.cpp; size_penalty:
+// opcheck_ops_losses.cpp.)
+#include "engine/opcheck.h"
+#include "kernels/fused_losses.h"
+#include "kernels/laplacian.h"
+#include "kernels/moments.h"
+#include "kernels/sobel.h"
+
+namespace seg::opcheck {
+namespace {
+
+SEG_OPCHECK_OP("sobel2d", [](const OpCall& c) { return sobel2d(c.input("input")); });
+SEG_OPCHECK_OP("sobel3d", [](const OpCall& c) { return sobel3d(c.input("input")); });
+SEG_OPCHECK_OP("moments2d", [](const OpCall& c) { return moments2d(c.input("input")); });
+SEG_OPCHECK_OP("moments3d", [](const OpCall& c) { return moments3d(c.input("input")); });
+SEG_OPCHECK_OP("laplacian_quadratic", [](const OpCall& c) {
+  return laplacian_quadratic(c.input("input"), static_cast<int>(c.integer("connectivity")));
+});
+SEG_OPCHECK_OP("balanced_bce_with_logits",
+               [](const OpCall& c) { return balanced_bce_with_logits(c.input("input"), c.input("target")); });
+SEG_OPCHECK_OP("dice_loss", [](const OpCall& c) { return dice_loss(c.input("input"), c.input("target"), c.number("eps", 1e-6)); });
+SEG_OPCHECK_OP("log_barrier", [](const OpCall& c) { return log_barrier(c.input("input"), c.number("t")); });
+
+}  // namespace
+}  // namespace seg::opcheck
