@@ -52,7 +52,7 @@ void coordconv_add_cpu(T* y, int64_t N, const T* wc, const T* bias, const CoordG
   const AxisTables<T> tb(g);
   const int64_t OD = g.ax[0].n_out, OH = g.ax[1].n_out, OW = g.ax[2].n_out, kd = g.ax[0].k, kh = g.ax[1].k,
                 kw = g.ax[2].k, L = g.out_size(), C = g.cout;
-#pragma omp parallel
+#pragma omp parallel if (N * C * L > (1 << 14))  // tiny maps (gradchecks) stay serial
   {
     std::vector<T> P(static_cast<size_t>(kw)), Q(static_cast<size_t>(kw)), row(static_cast<size_t>(OW));
 #pragma omp for schedule(static)
@@ -103,7 +103,7 @@ void coordconv_grad_cpu(const T* dy, int64_t N, T* dwc, T* db, const CoordGeom& 
   const AxisTables<T> tb(g);
   const int64_t OD = g.ax[0].n_out, OH = g.ax[1].n_out, OW = g.ax[2].n_out, kd = g.ax[0].k, kh = g.ax[1].k,
                 kw = g.ax[2].k, L = g.out_size(), C = g.cout, K = g.taps();
-#pragma omp parallel
+#pragma omp parallel if (N * C * L > (1 << 14))
   {
     std::vector<double> s(static_cast<size_t>(OW)), rv(static_cast<size_t>(kw)), rx(static_cast<size_t>(kw)),
         acc(static_cast<size_t>(3 * K));

@@ -15,7 +15,7 @@ void laplacian_cpu(const T* p, const T* g, T* out, int64_t planes, int64_t D, in
   int o[13][3];
   const int n = laplacian_half_offsets(conn, o);
   const int64_t S = D * H * W;
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if (planes * S > (1 << 12))
   for (int64_t pl = 0; pl < planes; ++pl) {
     const T* src = p + pl * S;
     if (!backward) {

@@ -12,7 +12,7 @@ namespace {
 template <class T>
 void moments_cpu(const T* p, T* m, int64_t planes, int64_t D, int64_t H, int64_t W, int sd) {
   const int nm = sd == 2 ? kMoments2d : kMoments3d;
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if (planes * D * H * W > (1 << 14))
   for (int64_t pl = 0; pl < planes; ++pl) {
     double acc[kMoments3d] = {0};
     const T* src = p + pl * D * H * W;
@@ -35,7 +35,7 @@ void moments_cpu(const T* p, T* m, int64_t planes, int64_t D, int64_t H, int64_t
 template <class T>
 void moments_backward_cpu(const T* g, T* dp, int64_t planes, int64_t D, int64_t H, int64_t W, int sd) {
   const int nm = sd == 2 ? kMoments2d : kMoments3d;
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if (planes * D * H * W > (1 << 14))
   for (int64_t pl = 0; pl < planes; ++pl) {
     double gm[kMoments3d];
     for (int i = 0; i < nm; ++i) gm[i] = static_cast<double>(g[pl * nm + i]);

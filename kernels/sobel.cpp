@@ -21,7 +21,7 @@ template <class T>
 void sobel_cpu(const T* in, T* out, const Dims& d, int sd, int mode) {
   const int64_t S = d.D * d.H * d.W;
   const int first = 3 - sd;
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if (d.planes * S > (1 << 12))
   for (int64_t pl = 0; pl < d.planes; ++pl) {
     for (int64_t z = 0; z < d.D; ++z)
       for (int64_t y = 0; y < d.H; ++y)
