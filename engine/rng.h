@@ -44,9 +44,9 @@ SEG_HD double uniform_at(uint64_t seed, uint64_t offset, uint64_t i) {
 SEG_HD double normal_at(uint64_t seed, uint64_t offset, uint64_t i) {
   const Philox4 r = philox4x32_10(seed, offset + i / 2);
   const double u1 = u32_to_unit(r.v[0]), u2 = u32_to_unit(r.v[1]);
-  const double rad = sqrt(-2.0 * log(u1));
+  const double rad = ::sqrt(-2.0 * ::log(u1));  // qualified: seg::log(Tensor) must not be found
   const double ang = 6.283185307179586 * u2;
-  return (i % 2 == 0) ? rad * cos(ang) : rad * sin(ang);
+  return (i % 2 == 0) ? rad * ::cos(ang) : rad * ::sin(ang);
 }
 
 class Generator {
