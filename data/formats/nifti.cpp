@@ -100,6 +100,24 @@ std::array<double, 4> affine_to_quatern(const std::array<std::array<double, 4>, 
     }
     if (a < 0) b = -b, c = -c, d = -d;
   }
+  // For (near) 180-degree rotations a ~ 0 is rebuilt by readers as sqrt(1 - b²-c²-d²) from float32 b, c, d, where
+  // rounding leaves ~1e-4 and tilts the axes; a (b,c,d) of length just above 1 makes readers clamp a to exactly 0.
+  if (std::abs(a) < 1e-4) {
+    const double len = std::sqrt(b * b + c * c + d * d);
+    float q[3] = {static_cast<float>(b / len), static_cast<float>(c / len), static_cast<float>(d / len)};
+    int big = 0;
+    for (int i = 1; i < 3; ++i)
+      if (std::abs(q[i]) > std::abs(q[big])) big = i;
+    // Grow the largest component one float step at a time until 1 - |q|² <= 0 in float and in double arithmetic
+    // (nibabel tolerates down to -3 float eps; the NIfTI C library treats anything below 1e-7 as 0).
+    for (int step = 0; step < 16; ++step) {
+      const float sf = q[0] * q[0] + q[1] * q[1] + q[2] * q[2];
+      const double sd = double(q[0]) * q[0] + double(q[1]) * q[1] + double(q[2]) * q[2];
+      if (1.0f - sf <= 0.0f && 1.0 - sd <= 0.0) break;
+      q[big] = std::nextafter(q[big], q[big] < 0 ? -2.0f : 2.0f);
+    }
+    b = q[0], c = q[1], d = q[2];
+  }
   return {b, c, d, qfac};
 }
 
