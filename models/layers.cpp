@@ -3,24 +3,10 @@
 
 #include <cmath>
 
+#include "kernels/coordconv.h"
 #include "kernels/norm.h"
-#include "kernels/shape_ops.h"
 
 namespace seg {
-
-Tensor coordinate_channels(int64_t n, int64_t h, int64_t w, const CoordSpec& c, DType dtype, Device device) {
-  Tensor t = Tensor::empty({n, 2, h, w}, DType::Float64);
-  double* p = t.data<double>();
-  for (int64_t b = 0; b < n; ++b)
-    for (int64_t i = 0; i < h; ++i)
-      for (int64_t j = 0; j < w; ++j) {
-        const double y = h > 1 ? c.lo + (c.hi - c.lo) * static_cast<double>(i) / static_cast<double>(h - 1) : c.lo;
-        const double x = w > 1 ? c.lo + (c.hi - c.lo) * static_cast<double>(j) / static_cast<double>(w - 1) : c.lo;
-        p[((b * 2 + 0) * h + i) * w + j] = y;
-        p[((b * 2 + 1) * h + i) * w + j] = x;
-      }
-  return t.to(dtype).to(device);
-}
 
 Conv2d::Conv2d(int64_t in, int64_t out, int64_t k, Generator& gen, int64_t stride, int64_t padding, bool has_bias,
                CoordSpec c, std::string padding_mode)
@@ -37,8 +23,7 @@ Conv2d::Conv2d(int64_t in, int64_t out, int64_t k, Generator& gen, int64_t strid
 
 Tensor Conv2d::forward(const Tensor& x) const {
   if (!coord.enabled) return conv2d(x, weight, bias, opt);
-  Tensor xy = cat({x, coordinate_channels(x.size(0), x.size(2), x.size(3), coord, x.dtype(), x.device())}, 1);
-  return conv2d(xy, weight, bias, opt);
+  return coordconv2d(x, weight, bias, opt, coord.lo, coord.hi);  // fused: coordinate channels never materialised
 }
 
 ConvTranspose2d::ConvTranspose2d(int64_t in, int64_t out, int64_t k, Generator& gen, int64_t stride, int64_t padding,
@@ -56,8 +41,7 @@ ConvTranspose2d::ConvTranspose2d(int64_t in, int64_t out, int64_t k, Generator& 
 
 Tensor ConvTranspose2d::forward(const Tensor& x) const {
   if (!coord.enabled) return conv_transpose2d(x, weight, bias, opt);
-  Tensor xy = cat({x, coordinate_channels(x.size(0), x.size(2), x.size(3), coord, x.dtype(), x.device())}, 1);
-  return conv_transpose2d(xy, weight, bias, opt);
+  return coordconv_transpose2d(x, weight, bias, opt, coord.lo, coord.hi);
 }
 
 BatchNorm::BatchNorm(int64_t c, double m, double e) : momentum(m), eps(e) {

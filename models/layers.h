@@ -1,6 +1,6 @@
 // Building blocks shared by the models: convolutions (optionally CoordConv), transposed convolutions, BatchNorm,
 // GroupNorm. Key decision: CoordConv is an option of the convolution layer, not a separate model copy — a layer with
-// coord != None owns the extra coordinate weights and calls the coordinate-aware op.
+// coord enabled owns the extra coordinate weights and calls the fused CoordConv op (kernels/coordconv.h).
 #pragma once
 #include <memory>
 
@@ -54,8 +54,5 @@ class GroupNorm : public Module {
   int64_t groups;
   double eps;
 };
-
-// The Y/X coordinate channels of an (N, ·, H, W) batch, as the CoordConv definition (opcheck-format.md).
-Tensor coordinate_channels(int64_t n, int64_t h, int64_t w, const CoordSpec& c, DType dtype, Device device);
 
 }  // namespace seg
