@@ -183,7 +183,7 @@ std::vector<uint8_t> read_gz_file(const std::string& path, size_t max_bytes) {
   if (!g) throw std::runtime_error(path + ": cannot open (" + std::strerror(errno) + ")");
   gzbuffer(g, 1 << 17);
   std::vector<uint8_t> buf;
-  size_t chunk = 1 << 20;
+  size_t chunk = 1 << 16;  // doubles up to 256 MiB steps: small files stay cheap, big ones need few reallocations
   for (;;) {
     const size_t old = buf.size();
     const size_t want = std::min(chunk, max_bytes + 1 - std::min(old, max_bytes + 1));
@@ -212,6 +212,11 @@ std::vector<uint8_t> read_gz_file(const std::string& path, size_t max_bytes) {
 }
 
 std::vector<uint8_t> inflate_exact(const uint8_t* src, size_t n, size_t expected, const std::string& file) {
+  // Deflate cannot expand more than ~1032:1, so a header asking for more than that is a lie we can see before
+  // allocating anything (hostile headers would otherwise make us allocate gigabytes).
+  if (expected / 1032 > n + 64)
+    throw std::runtime_error(file + ": truncated compressed data: header declares " + std::to_string(expected) +
+                             " bytes, " + std::to_string(n) + " compressed bytes cannot hold them");
   std::vector<uint8_t> out(expected);
   z_stream zs{};
   if (inflateInit2(&zs, 15 + 32) != Z_OK) throw std::runtime_error(file + ": zlib init failed");

@@ -11,6 +11,7 @@
 
 // jpeglib.h needs FILE and size_t declared first.
 #include <jpeglib.h>
+#include <jerror.h>
 
 #include "data/formats/image_io.h"
 
@@ -22,6 +23,7 @@ struct ErrorMgr {
   jpeg_error_mgr pub;
   std::jmp_buf jump;
   char msg[JMSG_LENGTH_MAX];
+  bool truncated;
 };
 
 void on_error(j_common_ptr cinfo) {
@@ -29,7 +31,12 @@ void on_error(j_common_ptr cinfo) {
   (*cinfo->err->format_message)(cinfo, err->msg);
   std::longjmp(err->jump, 1);
 }
-void on_message(j_common_ptr) {}  // corrupt-data warnings: libjpeg recovers; stay quiet
+void on_message(j_common_ptr) {}  // libjpeg's own printing: silenced
+// Warnings (level -1): libjpeg pads a file that ends early with grey and goes on; we refuse such data instead.
+void on_emit(j_common_ptr cinfo, int level) {
+  auto* err = reinterpret_cast<ErrorMgr*>(cinfo->err);
+  if (level < 0 && cinfo->err->msg_code == JWRN_JPEG_EOF) err->truncated = true;
+}
 
 std::string decode(const uint8_t* data, size_t size, int& w, int& h, int& channels, std::vector<uint8_t>& pixels) {
   jpeg_decompress_struct cinfo;
@@ -37,6 +44,7 @@ std::string decode(const uint8_t* data, size_t size, int& w, int& h, int& channe
   cinfo.err = jpeg_std_error(&err.pub);
   err.pub.error_exit = on_error;
   err.pub.output_message = on_message;
+  err.pub.emit_message = on_emit;
   if (setjmp(err.jump)) {
     jpeg_destroy_decompress(&cinfo);
     return err.msg;
@@ -60,6 +68,10 @@ std::string decode(const uint8_t* data, size_t size, int& w, int& h, int& channe
   while (cinfo.output_scanline < cinfo.output_height) {
     JSAMPROW row = pixels.data() + static_cast<size_t>(cinfo.output_scanline) * w * channels;
     jpeg_read_scanlines(&cinfo, &row, 1);
+  }
+  if (err.truncated) {
+    std::snprintf(err.msg, sizeof err.msg, "truncated data (the JPEG stream ends before the image)");
+    std::longjmp(err.jump, 1);
   }
   jpeg_finish_decompress(&cinfo);
   jpeg_destroy_decompress(&cinfo);

@@ -162,7 +162,12 @@ Volume parse_metaimage(const std::vector<uint8_t>& bytes, const std::string& nam
     if (file == "LIST" || file.find('%') != std::string::npos || file.find(' ') != std::string::npos)
       throw std::runtime_error(name + ": ElementDataFile '" + file + "' (a file list or pattern) is not supported");
     data_name = (std::filesystem::path(dir) / file).string();
-    external = io::read_file(data_name);
+    try {
+      external = io::read_file(data_name);
+    } catch (const std::exception& e) {
+      throw std::runtime_error(name + ": ElementDataFile: " + e.what());
+    }
+    data_name += " (data of " + name + ")";
     src = external.data();
     avail = external.size();
     if (!compressed && kv.count("HeaderSize")) {

@@ -212,7 +212,12 @@ Volume parse_nrrd(const std::vector<uint8_t>& bytes, const std::string& name, co
     if (data_file.find(' ') != std::string::npos || lower(data_file).rfind("list", 0) == 0)
       throw std::runtime_error(name + ": data file '" + printable(data_file) + "' (a list or pattern) is not supported");
     data_name = (std::filesystem::path(dir) / data_file).string();
-    external = io::read_file(data_name);
+    try {
+      external = io::read_file(data_name);
+    } catch (const std::exception& e) {
+      throw std::runtime_error(name + ": data file: " + e.what());
+    }
+    data_name += " (data of " + name + ")";
     src = external.data();
     avail = external.size();
   } else {
@@ -241,6 +246,18 @@ Volume parse_nrrd(const std::vector<uint8_t>& bytes, const std::string& name, co
     }
   }
 
+  if (enc != "raw" && enc != "gzip" && enc != "gz" && enc != "ascii" && enc != "text" && enc != "txt")
+    throw std::runtime_error(name + ": unsupported encoding '" + printable(enc) + "' (raw, gzip and ascii supported)");
+  // Every encoding's data size is bounded by the bytes present; check before allocating n floats.
+  if (enc == "raw" && static_cast<int64_t>(avail) < nbytes)
+    throw std::runtime_error(data_name + ": header/data size mismatch: header declares " + std::to_string(nbytes) +
+                             " bytes (" + std::to_string(n) + " x " + type + "), truncated data: found " + std::to_string(avail));
+  if ((enc == "ascii" || enc == "text" || enc == "txt") && n > static_cast<int64_t>(avail / 2 + 1))
+    throw std::runtime_error(data_name + ": truncated data: " + std::to_string(avail) + " bytes cannot hold " +
+                             std::to_string(n) + " ascii values");
+  if ((enc == "gzip" || enc == "gz") && nbytes / 1032 > static_cast<int64_t>(avail) + 64)
+    throw std::runtime_error(data_name + ": truncated compressed data: header declares " + std::to_string(nbytes) +
+                             " bytes, " + std::to_string(avail) + " compressed bytes cannot hold them");
   std::vector<float> raw(static_cast<size_t>(n));
   if (enc == "raw") {
     if (static_cast<int64_t>(avail) != nbytes)

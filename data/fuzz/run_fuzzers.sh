@@ -1,0 +1,57 @@
+#!/usr/bin/env bash
+# Builds the libFuzzer targets of data/fuzz (NIfTI, MetaImage, NRRD, PNG readers) with clang, AddressSanitizer and
+# UndefinedBehaviorSanitizer, and runs each for N seconds (default 20) from a seed corpus made at run time by
+# make_seeds (the project's own writers). Exits non-zero when a target crashes; crash inputs are kept in OUT/crashes.
+# Key decision: script-only (no CMake option), so the normal g++ build never needs clang; build output goes to
+# build-fuzz/ (git-ignored). Usage: data/fuzz/run_fuzzers.sh [SECONDS] [OUT=build-fuzz]
+set -euo pipefail
+SECONDS_PER_TARGET="${1:-20}"
+ROOT="$(cd "$(dirname "$0")/../.." && pwd)"
+OUT="${2:-$ROOT/build-fuzz}"
+CXX="${FUZZ_CXX:-clang++}"
+JOBS="${FUZZ_JOBS:-2}"
+
+command -v "$CXX" >/dev/null || { echo "run_fuzzers: $CXX not found (install clang)" >&2; exit 2; }
+# libFuzzer's runtime ships in clang's resource dir (Debian: libclang-rt-NN-dev or the clang package itself).
+echo 'extern "C" int LLVMFuzzerTestOneInput(const unsigned char*, unsigned long) { return 0; }' > /tmp/segfuzz_probe.cpp
+if ! "$CXX" -fsanitize=fuzzer /tmp/segfuzz_probe.cpp -o /tmp/segfuzz_probe 2>/dev/null; then
+  echo "run_fuzzers: $CXX has no libFuzzer runtime (Debian: apt-get install libclang-rt-14-dev)" >&2
+  exit 2
+fi
+rm -f /tmp/segfuzz_probe /tmp/segfuzz_probe.cpp
+
+mkdir -p "$OUT/obj" "$OUT/corpus" "$OUT/crashes"
+SAN="-fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer"
+CFLAGS="-std=c++20 -O1 -g $SAN -I$ROOT"
+LIBS="-lpng -ljpeg -lz -ldcmjpeg -ldcmdata -loflog -lofstd"
+SRCS=(image_io nifti metaimage nrrd png_io jpeg_io jsrt dicom)
+
+echo "run_fuzzers: compiling the readers with $CXX ($SAN)"
+pids=()
+for s in "${SRCS[@]}"; do
+  "$CXX" $CFLAGS -fsanitize=fuzzer-no-link -c "$ROOT/data/formats/$s.cpp" -o "$OUT/obj/$s.o" &
+  pids+=($!)
+  if [ "${#pids[@]}" -ge "$JOBS" ]; then wait "${pids[0]}"; pids=("${pids[@]:1}"); fi
+done
+for p in "${pids[@]}"; do wait "$p"; done
+OBJS=$(printf "$OUT/obj/%s.o " "${SRCS[@]}")
+
+"$CXX" $CFLAGS "$ROOT/data/fuzz/make_seeds.cpp" $OBJS $LIBS -o "$OUT/make_seeds"
+rm -rf "$OUT/seeds" && "$OUT/make_seeds" "$OUT/seeds"
+
+status=0
+for t in nifti metaimage nrrd png; do
+  "$CXX" $CFLAGS -fsanitize=fuzzer "$ROOT/data/fuzz/fuzz_$t.cpp" $OBJS $LIBS -o "$OUT/fuzz_$t"
+  mkdir -p "$OUT/corpus/$t"
+  echo "run_fuzzers: fuzz_$t for ${SECONDS_PER_TARGET}s"
+  if ! "$OUT/fuzz_$t" -max_total_time="$SECONDS_PER_TARGET" -rss_limit_mb=2048 -malloc_limit_mb=2048 -timeout=20 \
+       -max_len=8192 -print_final_stats=1 -artifact_prefix="$OUT/crashes/${t}_" \
+       "$OUT/corpus/$t" "$OUT/seeds/$t" > "$OUT/fuzz_$t.log" 2>&1; then
+    echo "run_fuzzers: fuzz_$t FAILED (log: $OUT/fuzz_$t.log, inputs: $OUT/crashes/${t}_*)" >&2
+    tail -40 "$OUT/fuzz_$t.log" >&2
+    status=1
+  else
+    grep -E "stat::number_of_executed_units|stat::peak_rss_mb" "$OUT/fuzz_$t.log" | tr '\n' ' '; echo
+  fi
+done
+exit $status
