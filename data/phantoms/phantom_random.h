@@ -3,6 +3,7 @@
 #pragma once
 #include <cmath>
 #include <cstdint>
+#include <utility>
 
 namespace seg {
 
@@ -28,6 +29,16 @@ inline double phantom_normal(uint64_t s, uint64_t i) {
   const double u1 = (static_cast<double>(splitmix64(s ^ (2 * i)) >> 11) + 0.5) * (1.0 / 9007199254740992.0);
   const double u2 = (static_cast<double>(splitmix64(s ^ (2 * i + 1)) >> 11) + 0.5) * (1.0 / 9007199254740992.0);
   return std::sqrt(-2 * std::log(u1)) * std::cos(6.283185307179586 * u2);
+}
+
+// Both normals of one Box–Muller draw for pair i of stream s (for bulk noise: half the hashes and logs).
+// One hash gives both uniforms (32 bits each: tails reach 6.6 sigma, plenty for image noise).
+inline std::pair<double, double> phantom_normal_pair(uint64_t s, uint64_t i) {
+  const uint64_t h = splitmix64(s ^ splitmix64(i));
+  const double u1 = (static_cast<double>(h >> 32) + 0.5) * (1.0 / 4294967296.0);
+  const double u2 = (static_cast<double>(h & 0xFFFFFFFFull) + 0.5) * (1.0 / 4294967296.0);
+  const double r = std::sqrt(-2 * std::log(u1));
+  return {r * std::cos(6.283185307179586 * u2), r * std::sin(6.283185307179586 * u2)};
 }
 
 }  // namespace seg

@@ -20,6 +20,7 @@ struct SegthorPhantomOptions {
   int64_t nx = 512, ny = 512;   // in-plane grid
   int64_t nz = 0;               // 0: from the field of view and spacing_z
   double fov_xy = 0;            // mm; 0: drawn per patient in SegTHOR's range (0.9–1.2 mm × 512)
+  double spacing_xy = 0;        // mm; > 0 overrides fov_xy with spacing_xy · nx
   double spacing_z = 2.5;       // mm
   double fov_z = 0;             // mm; 0: drawn per patient (chest: 300–360 mm)
   double noise_hu = 20;         // Gaussian noise sigma
@@ -30,5 +31,9 @@ SegthorPhantomOptions segthor_phantom_options_for_size(int64_t S);
 
 // (CT in HU, labels) for patient `patient` of the phantom data set `seed`, with spacing and affine set.
 std::pair<Volume, Volume> make_segthor_patient(uint64_t seed, int patient, const SegthorPhantomOptions& opt = {});
+
+// Writes patients 0..n-1 in SegTHOR's official layout: DIR/train/Patient_XX/{Patient_XX.nii.gz, GT.nii.gz}
+// (XX from 01; CT as int16, GT as uint8), so the data-set loader reads phantoms and real data alike.
+void write_segthor_phantom(const std::string& dir, int n_patients, uint64_t seed, const SegthorPhantomOptions& opt = {});
 
 }  // namespace seg
