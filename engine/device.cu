@@ -1,0 +1,244 @@
+// The device layer of a CUDA build (engine/device.h): GPU probing, the caching device allocator, copies, and the
+// stream / cuBLAS / cuDNN context (engine/cuda_context.h).
+// Key decisions: (1) probing treats any error (no driver, "driver version is insufficient", no device, a context
+// that cannot be created) as "no GPU" and keeps CUDA's message as the reason; (2) freed blocks go to size buckets
+// (powers of two up to 1 MiB, then 2 MiB steps) and are reused, so a training loop stops calling cudaMalloc after its
+// first step; on an out-of-memory the cache is released and the allocation retried once.
+#include <cstring>
+#include <map>
+#include <mutex>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "engine/cuda_context.h"
+#include "engine/device.h"
+
+namespace seg {
+namespace {
+
+// ---------------------------------------------------------------- probing
+struct Probe {
+  bool ok = false;
+  std::string reason;
+};
+
+const Probe& probe() {
+  static const Probe p = [] {
+    Probe r;
+    int count = 0;
+    cudaError_t e = cudaGetDeviceCount(&count);
+    if (e != cudaSuccess) {
+      r.reason = std::string("cudaGetDeviceCount failed: ") + cudaGetErrorString(e);
+      (void)cudaGetLastError();  // clear it, so it is not reported by a later check
+      return r;
+    }
+    if (count == 0) {
+      r.reason = "no CUDA device found";
+      return r;
+    }
+    e = cudaSetDevice(0);
+    if (e == cudaSuccess) e = cudaFree(nullptr);  // creates the context: fails on a broken or exclusive device
+    if (e != cudaSuccess) {
+      r.reason = std::string("cannot create a CUDA context on device 0: ") + cudaGetErrorString(e);
+      (void)cudaGetLastError();
+      return r;
+    }
+    r.ok = true;
+    return r;
+  }();
+  return p;
+}
+
+// ---------------------------------------------------------------- caching allocator
+struct DeviceCache {
+  std::mutex mu;
+  std::unordered_map<size_t, std::vector<void*>> free_blocks;  // bucket size -> blocks
+  std::unordered_map<void*, size_t> live;                      // handed-out block -> bucket size
+  AllocatorStats stats;
+};
+
+DeviceCache& cache() {
+  static DeviceCache* c = new DeviceCache();  // leaked on purpose: tensors may be freed during static destruction
+  return *c;
+}
+
+size_t bucket(size_t bytes) {
+  if (bytes == 0) bytes = 1;
+  constexpr size_t kMiB = size_t(1) << 20;
+  if (bytes <= kMiB) {
+    size_t b = 512;  // cudaMalloc aligns to 256 B anyway
+    while (b < bytes) b <<= 1;
+    return b;
+  }
+  return (bytes + 2 * kMiB - 1) / (2 * kMiB) * (2 * kMiB);
+}
+
+void note_alloc(DeviceCache& c, void* p, size_t b) {
+  c.live[p] = b;
+  c.stats.current_bytes += static_cast<int64_t>(b);
+  if (c.stats.current_bytes > c.stats.peak_bytes) c.stats.peak_bytes = c.stats.current_bytes;
+}
+
+// Gives every cached block back to the driver (cudaFree waits for the device, so no block is still in use).
+void release_cache_locked(DeviceCache& c) {
+  for (auto& [size, blocks] : c.free_blocks) {
+    for (void* p : blocks) SEG_CUDA_CHECK(cudaFree(p), "cuda allocator (releasing the cache)");
+    blocks.clear();
+  }
+  c.stats.cached_bytes = 0;
+}
+
+}  // namespace
+
+bool cuda_available() {
+  try {
+    return probe().ok;
+  } catch (...) {
+    return false;
+  }
+}
+
+std::string cuda_unavailable_reason() {
+  try {
+    return probe().ok ? std::string() : probe().reason;
+  } catch (...) {
+    return "probing the GPU threw an exception";
+  }
+}
+
+void* cuda_alloc(size_t bytes) {
+  SEG_CHECK(cuda_available(), "cuda_alloc: no usable GPU: ", cuda_unavailable_reason());
+  const size_t b = bucket(bytes);
+  DeviceCache& c = cache();
+  std::lock_guard<std::mutex> lock(c.mu);
+  auto it = c.free_blocks.find(b);
+  if (it != c.free_blocks.end() && !it->second.empty()) {
+    void* p = it->second.back();
+    it->second.pop_back();
+    c.stats.cached_bytes -= static_cast<int64_t>(b);
+    note_alloc(c, p, b);
+    return p;
+  }
+  void* p = nullptr;
+  cudaError_t e = cudaMalloc(&p, b);
+  if (e == cudaErrorMemoryAllocation) {
+    (void)cudaGetLastError();  // not sticky; clear it before retrying
+    release_cache_locked(c);
+    e = cudaMalloc(&p, b);
+    if (e == cudaErrorMemoryAllocation) {
+      (void)cudaGetLastError();
+      fail("cuda_alloc: out of GPU memory allocating ", b, " bytes (requested ", bytes, "); in use ",
+           c.stats.current_bytes, " bytes, peak ", c.stats.peak_bytes, " bytes (the cache was released and the "
+           "allocation retried)");
+    }
+  }
+  SEG_CUDA_CHECK(e, "cuda_alloc");
+  c.stats.os_allocs++;
+  note_alloc(c, p, b);
+  return p;
+}
+
+void cuda_free(void* ptr, size_t bytes) {
+  if (!ptr) return;
+  DeviceCache& c = cache();
+  std::lock_guard<std::mutex> lock(c.mu);
+  auto it = c.live.find(ptr);
+  // A pointer we did not hand out would corrupt the cache; report it rather than guess its size.
+  SEG_CHECK(it != c.live.end(), "cuda_free: pointer ", ptr, " (", bytes, " bytes) was not allocated by cuda_alloc");
+  const size_t b = it->second;
+  c.live.erase(it);
+  c.free_blocks[b].push_back(ptr);
+  c.stats.current_bytes -= static_cast<int64_t>(b);
+  c.stats.cached_bytes += static_cast<int64_t>(b);
+}
+
+void cuda_memcpy(void* dst, Device dst_device, const void* src, Device src_device, size_t bytes) {
+  if (bytes == 0) return;
+  if (dst_device == Device::CPU && src_device == Device::CPU) {
+    std::memcpy(dst, src, bytes);
+    return;
+  }
+  cudaMemcpyKind kind = dst_device == Device::CUDA ? (src_device == Device::CUDA ? cudaMemcpyDeviceToDevice
+                                                                                 : cudaMemcpyHostToDevice)
+                                                   : cudaMemcpyDeviceToHost;
+  SEG_CUDA_CHECK(cudaMemcpyAsync(dst, src, bytes, kind, cuda::stream()), "cuda_memcpy");
+  // The host reads what came back (and may free or reuse a host source right after an H2D copy from pageable
+  // memory, which cudaMemcpyAsync has staged by the time it returns); device-to-device stays asynchronous.
+  if (kind == cudaMemcpyDeviceToHost) SEG_CUDA_CHECK(cudaStreamSynchronize(cuda::stream()), "cuda_memcpy (device to host)");
+}
+
+void cuda_memset_zero(void* ptr, size_t bytes) {
+  if (bytes == 0) return;
+  SEG_CUDA_CHECK(cudaMemsetAsync(ptr, 0, bytes, cuda::stream()), "cuda_memset_zero");
+}
+
+void cuda_synchronize() {
+  if (!cuda_available()) return;
+  SEG_CUDA_CHECK(cudaStreamSynchronize(cuda::stream()), "cuda_synchronize");
+}
+
+AllocatorStats cuda_allocator_stats() {
+  std::lock_guard<std::mutex> lock(cache().mu);
+  return cache().stats;
+}
+
+void cuda_allocator_reset_peak() {
+  std::lock_guard<std::mutex> lock(cache().mu);
+  cache().stats.peak_bytes = cache().stats.current_bytes;
+}
+
+// ---------------------------------------------------------------- context
+namespace cuda {
+namespace {
+struct Context {
+  cudaStream_t stream = nullptr;
+  cublasHandle_t cublas = nullptr;
+#ifdef SEG_WITH_CUDNN
+  cudnnHandle_t cudnn = nullptr;
+#endif
+  int sms = 1;
+};
+
+Context& context() {
+  static Context* ctx = [] {
+    SEG_CHECK(cuda_available(), "CUDA context: no usable GPU: ", cuda_unavailable_reason());
+    auto* c = new Context();  // leaked on purpose (destroying handles during static destruction races the driver)
+    SEG_CUDA_CHECK(cudaStreamCreate(&c->stream), "CUDA context (stream)");
+    SEG_CUDA_CHECK(cudaDeviceGetAttribute(&c->sms, cudaDevAttrMultiProcessorCount, 0), "CUDA context (SM count)");
+    return c;
+  }();
+  return *ctx;
+}
+}  // namespace
+
+cudaStream_t stream() { return context().stream; }
+
+int sm_count() { return context().sms; }
+
+cublasHandle_t cublas() {
+  static cublasHandle_t h = [] {
+    cublasHandle_t x = nullptr;
+    SEG_CUBLAS_CHECK(cublasCreate(&x), "cuBLAS handle");
+    SEG_CUBLAS_CHECK(cublasSetStream(x, stream()), "cuBLAS handle");
+    // FP32 GEMMs stay FP32 (no TF32): the CUDA-vs-CPU tests compare at float32 tolerances.
+    SEG_CUBLAS_CHECK(cublasSetMathMode(x, CUBLAS_DEFAULT_MATH), "cuBLAS handle");
+    return x;
+  }();
+  return h;
+}
+
+#ifdef SEG_WITH_CUDNN
+cudnnHandle_t cudnn() {
+  static cudnnHandle_t h = [] {
+    cudnnHandle_t x = nullptr;
+    SEG_CUDNN_CHECK(cudnnCreate(&x), "cuDNN handle");
+    SEG_CUDNN_CHECK(cudnnSetStream(x, stream()), "cuDNN handle");
+    return x;
+  }();
+  return h;
+}
+#endif
+
+}  // namespace cuda
+}  // namespace seg
