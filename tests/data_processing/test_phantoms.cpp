@@ -1,0 +1,78 @@
+// Phantoms: determinism per (seed, case), SegTHOR's heart areas at 256×256 inside the paper's bounds [210, 7800]
+// over several patients, the physical field of view kept on a coarse grid, and the official layout written to disk
+// read back by the data-set loader.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <filesystem>
+
+#include "data/datasets/datasets.h"
+#include "data/formats/image_io.h"
+#include "data/phantoms/phantoms.h"
+#include "data/phantoms/segthor_phantom.h"
+#include "data/transforms/weak_labels.h"
+
+using namespace seg;
+
+TEST(SegthorPhantom, DeterministicAndDistinct) {
+  SegthorPhantomOptions o;
+  o.nx = o.ny = 40;
+  o.nz = 16;
+  const auto a = make_segthor_patient(11, 3, o), b = make_segthor_patient(11, 3, o);
+  EXPECT_EQ(a.first.data, b.first.data);
+  EXPECT_EQ(a.second.data, b.second.data);
+  EXPECT_NE(make_segthor_patient(12, 3, o).first.data, a.first.data);
+  EXPECT_NE(make_segthor_patient(11, 4, o).second.data, a.second.data);
+  EXPECT_EQ(a.first.datatype, "int16");
+  for (float v : a.first.data) ASSERT_EQ(v, std::round(v));  // HU are integers
+}
+
+TEST(SegthorPhantom, HeartAreasAt256WithinPaperBoundsOverPatients) {
+  SegthorPhantomOptions o;
+  o.nx = o.ny = 256;
+  for (int patient = 0; patient < 6; ++patient) {
+    const auto [ct, gt] = make_segthor_patient(11, patient, o);
+    const auto areas = slice_areas(gt, 2, 256);
+    int positive = 0;
+    for (int64_t a : areas) {
+      if (a == 0) continue;
+      ++positive;
+      EXPECT_GE(a, 210) << "patient " << patient;
+      EXPECT_LE(a, 7800) << "patient " << patient;
+    }
+    EXPECT_GT(positive, 10) << "patient " << patient;
+    EXPECT_LT(positive, static_cast<int>(areas.size())) << "every slice has heart: no negative slices";
+  }
+}
+
+TEST(SegthorPhantom, CoarseGridKeepsFieldOfViewAndSpacingOption) {
+  SegthorPhantomOptions full, coarse;
+  full.nx = full.ny = 96;
+  full.nz = 4;
+  coarse = full;
+  coarse.nx = coarse.ny = 48;
+  const Volume a = make_segthor_patient(2, 0, full).first, b = make_segthor_patient(2, 0, coarse).first;
+  EXPECT_NEAR(a.spacing[0] * 96, b.spacing[0] * 48, 1e-9);
+  EXPECT_NEAR(a.affine[0][3], b.affine[0][3], 1e-9);  // both centred on the same field of view
+  SegthorPhantomOptions sp = coarse;
+  sp.spacing_xy = 1.1;
+  EXPECT_NEAR(make_segthor_patient(2, 0, sp).first.spacing[0], 1.1, 1e-12);
+}
+
+TEST(SegthorPhantom, OfficialLayoutReadBackByTheLoader) {
+  const auto dir = std::filesystem::temp_directory_path() / ("segthor_ph_" + std::to_string(getpid()));
+  write_phantom("segthor", dir.string(), 2, 5, 48);
+  EXPECT_TRUE(std::filesystem::exists(dir / "train" / "Patient_02" / "Patient_02.nii.gz"));
+  const auto cases = list_cases("segthor", dir.string());
+  ASSERT_EQ(cases.size(), 2u);
+  const LoadedCase lc = load_case(cases[1]);
+  ASSERT_TRUE(lc.has_label);
+  SegthorPhantomOptions o;
+  o.nx = o.ny = 48;
+  const auto [ct, gt] = make_segthor_patient(5, 1, o);
+  EXPECT_EQ(lc.images.at(0).data, ct.data);
+  EXPECT_EQ(lc.label.data, gt.data);
+  EXPECT_NEAR(lc.images[0].spacing[0], ct.spacing[0], 1e-5);
+  EXPECT_THROW(write_phantom("nope", dir.string(), 1, 0), std::invalid_argument);
+  std::filesystem::remove_all(dir);
+}

@@ -1,0 +1,96 @@
+// segtool's data commands called as the dispatcher calls them: metrics --json shape and null for infinite distances,
+// weak/edt/contour/edges/degrade outputs on disk, and exit code 2 for usage errors.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+#include "data/cli/commands.h"
+#include "data/formats/image_io.h"
+
+using namespace seg;
+
+namespace {
+
+int call(int (*cmd)(int, char**), std::vector<std::string> args) {
+  std::vector<char*> argv;
+  for (auto& a : args) argv.push_back(a.data());
+  return cmd(static_cast<int>(argv.size()), argv.data());
+}
+
+struct TempDir {
+  std::filesystem::path p = std::filesystem::temp_directory_path() / ("segtool_t_" + std::to_string(getpid()));
+  TempDir() { std::filesystem::create_directories(p); }
+  ~TempDir() { std::filesystem::remove_all(p); }
+  std::string operator/(const std::string& f) const { return (p / f).string(); }
+};
+
+}  // namespace
+
+TEST(SegtoolTools, MetricsJsonWithNullForEmptyPrediction) {
+  TempDir t;
+  Volume gt = Volume::make({8, 8, 3}, {1, 1, 2}), pred = gt;
+  gt.datatype = pred.datatype = "uint8";
+  for (int64_t y = 2; y < 6; ++y)
+    for (int64_t x = 2; x < 6; ++x) gt.at(x, y, 1) = 1, pred.at(x, y, 1) = x < 5 ? 1.f : 0.f, gt.at(x, y, 2) = 2;
+  write_image(t / "gt.nii.gz", gt);
+  write_image(t / "pred.nii.gz", pred);
+  testing::internal::CaptureStdout();
+  ASSERT_EQ(call(cli::metrics, {"metrics", t / "pred.nii.gz", t / "gt.nii.gz", "--json"}), 0);
+  const nlohmann::json j = nlohmann::json::parse(testing::internal::GetCapturedStdout());
+  EXPECT_NEAR(j["labels"]["1"]["dice"].get<double>(), 2.0 * 12 / (12 + 16), 1e-12);
+  EXPECT_NEAR(j["labels"]["1"]["hd"].get<double>(), 1.0, 1e-12);
+  EXPECT_TRUE(j["labels"]["2"]["hd"].is_null());  // label 2 missing from the prediction
+  EXPECT_EQ(j["labels"]["2"]["dice"].get<double>(), 0.0);
+  testing::internal::CaptureStdout();
+  ASSERT_EQ(call(cli::metrics, {"metrics", t / "pred.nii.gz", t / "gt.nii.gz", "--labels", "1", "--json"}), 0);
+  EXPECT_EQ(nlohmann::json::parse(testing::internal::GetCapturedStdout())["labels"].size(), 1u);
+  testing::internal::CaptureStderr();
+  EXPECT_EQ(call(cli::metrics, {"metrics", t / "pred.nii.gz"}), 2);
+  EXPECT_EQ(call(cli::metrics, {"metrics", t / "pred.nii.gz", t / "gt.nii.gz", "--labels", "x"}), 2);
+  EXPECT_EQ(call(cli::metrics, {"metrics", t / "missing.nii", t / "gt.nii.gz"}), 1);
+  testing::internal::GetCapturedStderr();
+}
+
+TEST(SegtoolTools, MapCommandsWriteTheirOutputs) {
+  TempDir t;
+  Volume lab = Volume::make({10, 10, 2});
+  lab.datatype = "uint8";
+  for (int64_t y = 3; y < 7; ++y)
+    for (int64_t x = 3; x < 7; ++x) lab.at(x, y, 0) = 2;
+  write_image(t / "lab.nii.gz", lab);
+  ASSERT_EQ(call(cli::weak, {"weak", t / "lab.nii.gz", t / "weak.nii.gz", "--seed", "4"}), 0);
+  const Volume w = read_image(t / "weak.nii.gz");
+  int64_t seeds = 0;
+  for (size_t i = 0; i < w.data.size(); ++i) {
+    seeds += w.data[i] != 0;
+    if (w.data[i] != 0) {
+      EXPECT_EQ(w.data[i], 2.f);  // seeds carry their label id
+    }
+  }
+  EXPECT_GE(seeds, 5);
+  EXPECT_LE(seeds, 13);
+  ASSERT_EQ(call(cli::edt, {"edt", t / "lab.nii.gz", t / "d.nii.gz", "--variant", "D3", "--per-slice"}), 0);
+  const Volume d = read_image(t / "d.nii.gz");
+  EXPECT_LT(d.at(4, 4, 0), 0.f);
+  EXPECT_GT(d.at(0, 0, 0), 0.f);
+  ASSERT_EQ(call(cli::contour, {"contour", t / "lab.nii.gz", t / "c.nii.gz", "--radius", "1"}), 0);
+  EXPECT_EQ(read_image(t / "c.nii.gz").at(2, 4, 0), 1.f);
+  ASSERT_EQ(call(cli::edges, {"edges", t / "lab.nii.gz", t / "e.nii.gz"}), 0);
+  EXPECT_EQ(read_image(t / "e.nii.gz").at(2, 2, 0), 1.f);
+  Volume img = Volume::make({16, 16, 1}, {1, 1, 1}, 128.f);
+  img.datatype = "uint8";
+  write_image(t / "img.png", img);
+  ASSERT_EQ(call(cli::degrade, {"degrade", t / "img.png", t / "n.png", "--noise", "0.1", "--seed", "2"}), 0);
+  const Volume n = read_image(t / "n.png");
+  EXPECT_EQ(n.datatype, "uint8");
+  EXPECT_NE(n.data, img.data);
+  testing::internal::CaptureStderr();
+  EXPECT_EQ(call(cli::degrade, {"degrade", t / "img.png", t / "n.png"}), 2);
+  EXPECT_EQ(call(cli::edt, {"edt", t / "lab.nii.gz", t / "d.nii.gz", "--variant", "D9"}), 2);
+  EXPECT_EQ(call(cli::weak, {"weak", t / "lab.nii.gz", t / "w.nii.gz", "--bogus"}), 2);
+  EXPECT_EQ(call(cli::phantom, {"phantom", "nope", t / "ph"}), 1);
+  testing::internal::GetCapturedStderr();
+}
