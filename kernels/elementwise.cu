@@ -74,11 +74,11 @@ __global__ void binary_grad_kernel(BinaryOp op, int which, const T* a, const T* 
 }
 template <class T>
 __global__ void unary_forward_kernel(UnaryOp op, const T* x, T* y, int64_t n, T p, T q) {
-  SEG_GRID_STRIDE(i, n) y[i] = unary_forward(op, x[i], p, q);
+  SEG_GRID_STRIDE(i, n) y[i] = ::seg::unary_forward(op, x[i], p, q);
 }
 template <class T>
 __global__ void unary_backward_kernel(UnaryOp op, const T* x, const T* y, const T* g, T* dx, int64_t n, T p, T q) {
-  SEG_GRID_STRIDE(i, n) dx[i] = unary_backward(op, x ? x[i] : T(0), y ? y[i] : T(0), g[i], p, q);
+  SEG_GRID_STRIDE(i, n) dx[i] = ::seg::unary_backward(op, x ? x[i] : T(0), y ? y[i] : T(0), g[i], p, q);
 }
 template <class T>
 __global__ void add_inplace_kernel(T* acc, const T* g, int64_t n) {
