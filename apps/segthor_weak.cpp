@@ -72,6 +72,7 @@ int main(int argc, char** argv) {
       .option("lambda", "0.01", "weight of the size constraint")
       .option("bounds", "", "size bounds a,b in pixels at S×S (default: from the training ground truth)")
       .option("patients", "10", "phantom patients to generate (ignored with --data)")
+      .option("phantom-slice-mm", "2.5", "slice spacing of the generated phantom in mm (ignored with --data)")
       .option("train-patients", "6", "patients used for training; the rest validate")
       .option("seed", "0", "seed of data generation, split, weak labels, init and augmentation")
       .option("data", "", "SegTHOR folder (DIR/train/Patient_XX/{Patient_XX,GT}.nii.gz)")
@@ -99,6 +100,7 @@ int main(int argc, char** argv) {
     SegthorDataOptions dopt;
     dopt.data_dir = args.str("data");
     dopt.phantom_patients = static_cast<int>(args.integer("patients"));
+    dopt.phantom_slice_mm = args.real("phantom-slice-mm");
     dopt.train_patients = static_cast<int>(args.integer("train-patients"));
     dopt.size = S;
     dopt.seed = static_cast<uint64_t>(args.integer("seed"));

@@ -89,6 +89,8 @@ SegthorSplit load_segthor(const SegthorDataOptions& opt) {
     SEG_CHECK(opt.phantom_patients > opt.train_patients && opt.train_patients > 0, "--patients (", opt.phantom_patients,
               ") must exceed --train-patients (", opt.train_patients, ") > 0");
     SegthorPhantomOptions po = segthor_phantom_options_for_size(opt.size);
+    SEG_CHECK(opt.phantom_slice_mm > 0, "--phantom-slice-mm must be positive");
+    po.spacing_z = opt.phantom_slice_mm;
     for (int p = 0; p < opt.phantom_patients; ++p) {
       auto [ct, gt] = make_segthor_patient(opt.seed, p, po);
       char id[32];

@@ -15,6 +15,7 @@ namespace seg {
 struct SegthorDataOptions {
   std::string data_dir;          // "" = phantom
   int phantom_patients = 10;
+  double phantom_slice_mm = 2.5;  // phantom slice spacing (SegTHOR: 2–3.7 mm); coarser = fewer slices, faster
   int train_patients = 6;
   int64_t size = 64;             // training size S
   uint64_t seed = 0;

@@ -90,9 +90,11 @@ TrainResult train_slices(Module& model, const ForwardFn& forward, const LossFn& 
         size_t n;
         while ((n = std::fread(b, 1, sizeof b, f)) > 0) s.append(b, n);
         std::fclose(f);
+        // non-finite values (an empty prediction has no Hausdorff distance) were written as null
+        auto num = [](const nlohmann::json& v) { return v.is_number() ? v.get<double>() : NAN; };
         for (const auto& r : nlohmann::json::parse(s))
-          res.curve.push_back({r["epoch"], r["train_loss"], r["lr"], r["val_dice_volume"], r["val_dice_heart_slices"],
-                               r["val_hd_mm"], r["seconds"]});
+          res.curve.push_back({r["epoch"].get<int>(), num(r["train_loss"]), num(r["lr"]), num(r["val_dice_volume"]),
+                               num(r["val_dice_heart_slices"]), num(r["val_hd_mm"]), num(r["seconds"])});
       }
     }
     std::printf("resumed from %s at epoch %d (lr %.3g)\n", cfg.resume.c_str(), start_epoch, opt.lr());

@@ -14,14 +14,14 @@ namespace fs = std::filesystem;
 
 namespace {
 
-struct Run {
+struct AppRun {
   int rc;
   std::string output;
 };
 
-Run run(const std::string& args) {
+AppRun run_app(const std::string& args) {
   const std::string cmd = std::string(SEG_APPS_DIR) + "/segthor_weak " + args + " 2>&1";
-  Run r{0, ""};
+  AppRun r{0, ""};
   FILE* p = popen(cmd.c_str(), "r");
   char buf[4096];
   size_t n;
@@ -37,13 +37,13 @@ std::string tmpdir(const std::string& name) {
   return d.string();
 }
 
-const char* kTiny = "--size 32 --epochs 1 --patients 3 --train-patients 2 --device cpu --max-minutes 0";
+const char* kTiny = "--size 32 --epochs 1 --patients 3 --train-patients 2 --phantom-slice-mm 10 --device cpu --max-minutes 0";
 
 }  // namespace
 
 TEST(SegthorWeak, TinyRunWritesEveryOutput) {
   const std::string out = tmpdir("tiny");
-  Run r = run(std::string(kTiny) + " --out " + out);
+  AppRun r = run_app(std::string(kTiny) + " --out " + out);
   ASSERT_EQ(r.rc, 0) << r.output;
   EXPECT_NE(r.output.find("epoch 1/1"), std::string::npos) << r.output;
   for (const char* f : {"results.json", "results.md", "curve.csv", "curve.svg", "best.safetensors", "last.safetensors"})
@@ -67,7 +67,7 @@ TEST(SegthorWeak, TinyRunWritesEveryOutput) {
     for (auto& e : fs::directory_iterator(out + "/overlays")) overlay |= e.path().extension() == ".png";
   EXPECT_TRUE(overlay);
   // resume from the last checkpoint for one more epoch
-  Run r2 = run(std::string("--size 32 --epochs 2 --patients 3 --train-patients 2 --device cpu --max-minutes 0 --resume ") +
+  AppRun r2 = run_app(std::string("--size 32 --epochs 2 --patients 3 --train-patients 2 --phantom-slice-mm 10 --device cpu --max-minutes 0 --resume ") +
                out + "/last.safetensors --out " + out);
   ASSERT_EQ(r2.rc, 0) << r2.output;
   EXPECT_NE(r2.output.find("resumed"), std::string::npos) << r2.output;
@@ -79,13 +79,13 @@ TEST(SegthorWeak, BadInputsFailClearlyAndKeepOutputs) {
   const std::string out = tmpdir("bad");
   fs::create_directories(out);
   { std::ofstream(out + "/results.json") << "{\"keep\": true}\n"; }
-  Run a = run("--no-such-option 3 --out " + out);
+  AppRun a = run_app("--no-such-option 3 --out " + out);
   EXPECT_NE(a.rc, 0);
   EXPECT_NE(a.output.find("unknown option '--no-such-option'"), std::string::npos) << a.output;
-  Run b = run(std::string(kTiny) + " --data /nonexistent/segthor --out " + out);
+  AppRun b = run_app(std::string(kTiny) + " --data /nonexistent/segthor --out " + out);
   EXPECT_NE(b.rc, 0);
   EXPECT_NE(b.output.find("/nonexistent/segthor"), std::string::npos) << b.output;
-  Run c = run("--size 30 --out " + out);
+  AppRun c = run_app("--size 30 --out " + out);
   EXPECT_NE(c.rc, 0);
   EXPECT_NE(c.output.find("multiple of 16"), std::string::npos) << c.output;
   std::ifstream jf(out + "/results.json");
