@@ -1,0 +1,186 @@
+// JSRT, polyp and fundus phantoms (see xray_phantoms.h).
+#include "data/phantoms/xray_phantoms.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <filesystem>
+#include <stdexcept>
+#include <vector>
+
+#include "data/formats/image_io.h"
+#include "data/formats/png_io.h"
+#include "data/phantoms/phantom_shapes.h"
+#include "data/transforms/resample.h"
+
+namespace seg {
+
+namespace fs = std::filesystem;
+
+namespace {
+Volume grid2d(int64_t w, int64_t h, double spacing, int64_t channels, const char* dt) {
+  Volume v = Volume::make({w, h, 1}, {spacing, spacing, 1});
+  v.channels = channels;
+  v.data.assign(static_cast<size_t>(w * h * channels), 0.f);
+  v.datatype = dt;
+  return v;
+}
+float u8(double x) { return static_cast<float>(std::clamp(std::round(x), 0.0, 255.0)); }
+}  // namespace
+
+std::pair<Volume, Volume> make_jsrt_case(uint64_t seed, int index, int64_t side_in) {
+  PhantomRandom r(seed ^ 0x15A7ull, static_cast<uint64_t>(index));
+  const int64_t n = side_in > 0 ? side_in : 2048;
+  const double s = 358.4 / static_cast<double>(n);  // JSRT: 2048 × 0.175 mm
+  const double lw = r.uniform(95, 115), lh = r.uniform(130, 160), lx = r.uniform(62, 75), ly = r.uniform(-10, 10);
+  const double hw = r.uniform(55, 70), hh = r.uniform(45, 58), hx = r.uniform(8, 22), hy = r.uniform(50, 70);
+  const double cl_y = r.uniform(-125, -105), tilt = r.uniform(0.15, 0.3);
+  const uint64_t tex = splitmix64(seed * 57 + static_cast<uint64_t>(index)), noise_s = tex ^ 0x33ull;
+  Volume img = grid2d(n, n, s, 1, "uint16"), lab = grid2d(n, n, s, 1, "uint8");
+#pragma omp parallel for
+  for (int64_t j = 0; j < n; ++j)
+    for (int64_t i = 0; i < n; ++i) {
+      const double x = (static_cast<double>(i) + 0.5) * s - 179.2, y = (static_cast<double>(j) + 0.5) * s - 179.2;
+      // stored polarity: attenuation lowers the value (air 4000, soft tissue ~1500, bone ~700)
+      double att = std::hypot(x / 165, (y + 10) / 190) < 1 ? 1.0 : 0.1;  // body outline
+      int label = 0;
+      for (int sd = -1; sd <= 1; sd += 2) {
+        const double u = (x - sd * lx) / (lw * 0.5), v = (y - ly) / (lh * 0.5);
+        const double e = u * u + v * v * (v < 0 ? 1.0 : 0.8) + 0.06 * value_noise(tex, x, y, 0, 30);
+        if (e < 1 && !(sd * u < -0.6 && v > 0.2)) att = 0.35 - 0.1 * (1 - e), label = 1;  // lung fields
+      }
+      if (std::hypot((x - hx) / hw, (y - hy) / hh) < 1) att = 1.2, label = 2;          // heart shadow over the lungs
+      if (std::fabs(x) < 22 && y < hy) att = std::max(att, 1.1);                          // mediastinum / spine
+      for (int sd = -1; sd <= 1; sd += 2) {                                               // clavicles: tilted bars
+        const double cx = sd * x;
+        if (cx > 15 && cx < 140 && std::fabs(y - (cl_y + tilt * (cx - 15))) < 8) att = 1.6, label = 3;
+      }
+      for (int rib = 0; rib < 9; ++rib) {                                                 // ribs: faint arcs
+        const double ry = -100 + rib * 24 + 0.004 * x * x;
+        if (std::fabs(y - ry) < 5 && std::fabs(x) > 20 && std::fabs(x) < 150) att += 0.25;
+      }
+      const double val = 4000 * std::exp(-1.1 * att) + 25 * phantom_normal(noise_s, static_cast<uint64_t>(i + n * j));
+      img.data[static_cast<size_t>(i + n * j)] = static_cast<float>(std::clamp(std::round(val), 0.0, 4095.0));
+      lab.data[static_cast<size_t>(i + n * j)] = static_cast<float>(label);
+    }
+  return {std::move(img), std::move(lab)};
+}
+
+void write_jsrt_phantom(const std::string& dir, int n, uint64_t seed) {
+  if (n < 1 || n > 9999) throw std::invalid_argument("write_jsrt_phantom: 1..9999 cases");
+  fs::create_directories(fs::path(dir) / "images");
+  fs::create_directories(fs::path(dir) / "masks");
+  for (int i = 0; i < n; ++i) {
+    char id[32];
+    std::snprintf(id, sizeof id, "JPCPH%04d", i + 1);
+    const auto [img, lab] = make_jsrt_case(seed, i, 2048);
+    std::vector<uint8_t> bytes(static_cast<size_t>(2048 * 2048 * 2));
+    for (size_t k = 0; k < img.data.size(); ++k) {
+      const auto v = static_cast<uint16_t>(img.data[k]);
+      bytes[2 * k] = static_cast<uint8_t>(v >> 8), bytes[2 * k + 1] = static_cast<uint8_t>(v & 0xFF);  // big-endian
+    }
+    io::write_file_atomic((fs::path(dir) / "images" / (std::string(id) + ".IMG")).string(), bytes, false);
+    write_png((fs::path(dir) / "masks" / (std::string(id) + ".png")).string(), resize_2d(lab, 1024, 1024, Interp::Nearest));
+  }
+}
+
+std::pair<Volume, Volume> make_polyp_case(uint64_t seed, int index, int64_t width) {
+  PhantomRandom r(seed ^ 0x9017ull, static_cast<uint64_t>(index));
+  const int64_t w = width > 0 ? width : 384, h = w * 3 / 4;
+  const double sc = 384.0 / static_cast<double>(w);  // features in the units of a 384-wide frame
+  const double cx = r.uniform(90, 294), cy = r.uniform(70, 218), ra = r.uniform(25, 70), rb = ra * r.uniform(0.6, 1.0), ang = r.uniform(0, 3.1416);
+  const double hue = r.uniform(-15, 15);
+  const uint64_t tex = splitmix64(seed * 19 + static_cast<uint64_t>(index)), noise_s = tex ^ 0x44ull;
+  Volume img = grid2d(w, h, 1, 3, "uint8"), lab = grid2d(w, h, 1, 1, "uint8");
+  const int64_t P = w * h;
+  for (int64_t j = 0; j < h; ++j)
+    for (int64_t i = 0; i < w; ++i) {
+      const double x = (static_cast<double>(i) + 0.5) * sc, y = (static_cast<double>(j) + 0.5) * sc;
+      const double folds = 0.5 + 0.5 * std::sin(0.05 * std::hypot(x - 192, y - 144) + 2 * value_noise(tex, x, y, 0, 60));
+      const double vign = std::clamp(1.2 - std::hypot(x - 192, y - 144) / 230, 0.15, 1.0);
+      double R = 190 + 40 * folds + hue, G = 95 + 30 * folds, B = 80 + 20 * folds;
+      const double dx = x - cx, dy = y - cy, u = (std::cos(ang) * dx + std::sin(ang) * dy) / ra, v = (-std::sin(ang) * dx + std::cos(ang) * dy) / rb;
+      const double e = u * u + v * v + 0.15 * value_noise(tex + 1, x, y, 0, 20);
+      int label = 0;
+      if (e < 1) {
+        label = 1;
+        const double shade = 0.75 + 0.35 * (1 - e) - 0.2 * u;  // raised: lit from the scope
+        R = (205 + hue) * shade, G = 120 * shade + 25 * value_noise(tex + 2, x, y, 0, 6), B = 95 * shade;
+      }
+      const double spec = value_noise(tex + 3, x, y, 0, 9) > 0.82 ? 120 : 0;  // specular highlights
+      const double noise = 4 * phantom_normal(noise_s, static_cast<uint64_t>(i + w * j));
+      img.data[static_cast<size_t>(i + w * j)] = u8(R * vign + spec + noise);
+      img.data[static_cast<size_t>(P + i + w * j)] = u8(G * vign + spec + noise);
+      img.data[static_cast<size_t>(2 * P + i + w * j)] = u8(B * vign + spec + noise);
+      lab.data[static_cast<size_t>(i + w * j)] = static_cast<float>(label);
+    }
+  return {std::move(img), std::move(lab)};
+}
+
+void write_polyp_phantom(const std::string& dir, int n, uint64_t seed, int64_t width) {
+  fs::create_directories(fs::path(dir) / "images");
+  fs::create_directories(fs::path(dir) / "masks");
+  for (int i = 0; i < n; ++i) {
+    char id[32];
+    std::snprintf(id, sizeof id, "polyp_%03d", i + 1);
+    auto [img, lab] = make_polyp_case(seed, i, width);
+    for (auto& v : lab.data) v *= 255;
+    write_png((fs::path(dir) / "images" / (std::string(id) + ".png")).string(), img);
+    write_png((fs::path(dir) / "masks" / (std::string(id) + ".png")).string(), lab);
+  }
+}
+
+std::pair<Volume, Volume> make_fundus_case(uint64_t seed, int index, int64_t side) {
+  PhantomRandom r(seed ^ 0xF0D5ull, static_cast<uint64_t>(index));
+  const int64_t n = side > 0 ? side : 512;
+  const double sc = 512.0 / static_cast<double>(n);
+  const double dx0 = r.uniform(150, 210) * (r.uniform() < 0.5 ? 1 : -1) + 256, dy0 = r.uniform(220, 290);
+  const double dr = r.uniform(38, 52), cup = r.uniform(0.3, 0.7);  // disc radius (px at 512), cup-to-disc ratio
+  const uint64_t tex = splitmix64(seed * 23 + static_cast<uint64_t>(index)), noise_s = tex ^ 0x55ull;
+  Volume img = grid2d(n, n, 1, 3, "uint8"), lab = grid2d(n, n, 1, 1, "uint8");
+  const int64_t P = n * n;
+  for (int64_t j = 0; j < n; ++j)
+    for (int64_t i = 0; i < n; ++i) {
+      const double x = (static_cast<double>(i) + 0.5) * sc, y = (static_cast<double>(j) + 0.5) * sc;
+      double R = 0, G = 0, B = 0;
+      int label = 0;
+      const double rr = std::hypot(x - 256, y - 256);
+      if (rr < 245) {  // circular field of view
+        const double light = std::clamp(1.1 - rr / 420, 0.3, 1.0);
+        R = 200 * light + 15 * value_noise(tex, x, y, 0, 30), G = 90 * light, B = 40 * light;
+        if (std::hypot(x - (512 - dx0) * 0.5 - 128, y - dy0) < 30) R *= 0.7, G *= 0.6;  // macula
+        // vessels: curves leaving the disc, darker red
+        const double ang = std::atan2(y - dy0, x - dx0), dist = std::hypot(x - dx0, y - dy0);
+        for (int vsl = 0; vsl < 6; ++vsl) {
+          const double a0 = -2.6 + vsl * 1.0 + 0.3 * value_noise(tex + 1, dist, vsl, 0, 80);
+          const double width = std::max(1.0, 5.5 - dist / 60);
+          if (std::fabs(std::remainder(ang - a0, 6.283185307179586)) * dist < width && dist > dr * 0.3) R *= 0.65, G *= 0.55, B *= 0.7;
+        }
+        const double e = dist / (dr * (1 + 0.06 * value_noise(tex + 2, x, y, 0, 20)));
+        if (e < 1) {
+          label = e < cup ? 2 : 1;
+          R = 240, G = e < cup ? 230 : 190, B = e < cup ? 180 : 110;
+        }
+      }
+      const double noise = 3 * phantom_normal(noise_s, static_cast<uint64_t>(i + n * j));
+      img.data[static_cast<size_t>(i + n * j)] = u8(R + noise);
+      img.data[static_cast<size_t>(P + i + n * j)] = u8(G + noise);
+      img.data[static_cast<size_t>(2 * P + i + n * j)] = u8(B + noise);
+      lab.data[static_cast<size_t>(i + n * j)] = static_cast<float>(label);
+    }
+  return {std::move(img), std::move(lab)};
+}
+
+void write_fundus_phantom(const std::string& dir, int n, uint64_t seed, int64_t side) {
+  fs::create_directories(fs::path(dir) / "images");
+  fs::create_directories(fs::path(dir) / "masks");
+  for (int i = 0; i < n; ++i) {
+    char id[32];
+    std::snprintf(id, sizeof id, "fundus_%03d", i + 1);
+    const auto [img, lab] = make_fundus_case(seed, i, side);
+    write_png((fs::path(dir) / "images" / (std::string(id) + ".png")).string(), img);
+    write_png((fs::path(dir) / "masks" / (std::string(id) + ".png")).string(), lab);
+  }
+}
+
+}  // namespace seg
