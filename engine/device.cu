@@ -4,6 +4,7 @@
 // that cannot be created) as "no GPU" and keeps CUDA's message as the reason; (2) freed blocks go to size buckets
 // (powers of two up to 1 MiB, then 2 MiB steps) and are reused, so a training loop stops calling cudaMalloc after its
 // first step; on an out-of-memory the cache is released and the allocation retried once.
+#include <cstdio>
 #include <cstring>
 #include <map>
 #include <mutex>
@@ -144,8 +145,11 @@ void cuda_free(void* ptr, size_t bytes) {
   DeviceCache& c = cache();
   std::lock_guard<std::mutex> lock(c.mu);
   auto it = c.live.find(ptr);
-  // A pointer we did not hand out would corrupt the cache; report it rather than guess its size.
-  SEG_CHECK(it != c.live.end(), "cuda_free: pointer ", ptr, " (", bytes, " bytes) was not allocated by cuda_alloc");
+  if (it == c.live.end()) {
+    // A pointer we did not hand out would corrupt the cache. This runs in destructors, so report instead of throwing.
+    std::fprintf(stderr, "cuda_free: pointer %p (%zu bytes) was not allocated by cuda_alloc; ignored\n", ptr, bytes);
+    return;
+  }
   const size_t b = it->second;
   c.live.erase(it);
   c.free_blocks[b].push_back(ptr);
