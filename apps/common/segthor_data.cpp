@@ -8,6 +8,7 @@
 
 #include "data/datasets/datasets.h"
 #include "data/phantoms/segthor_phantom.h"
+#include "data/transforms/weak_labels.h"
 #include "engine/autograd.h"
 #include "engine/rng.h"
 #include "kernels/upsample.h"
@@ -42,40 +43,29 @@ SliceSet make_slice_set(const std::string& id, const Volume& image, const Volume
   return s;
 }
 
+namespace {
+// The organ mask of a slice set as a label volume (x-fastest: x + S·(y + S·z), the slice layout too).
+Volume mask_volume(const SliceSet& s) {
+  Volume v = Volume::make({s.size, s.size, s.slices}, s.spacing);
+  for (size_t i = 0; i < s.mask.size(); ++i) v.data[i] = s.mask[i];
+  return v;
+}
+}  // namespace
+
 void add_weak_seeds(SliceSet& s, uint64_t seed, double diameter) {
-  const int64_t S = s.size, P = S * S;
-  s.seeds.assign(s.mask.size(), 0);
-  Generator g(seed);
-  const double r = diameter / 2.0;
-  for (int64_t z = 0; z < s.slices; ++z) {
-    const uint8_t* m = s.mask.data() + z * P;
-    std::vector<int64_t> fg;
-    for (int64_t p = 0; p < P; ++p)
-      if (m[p]) fg.push_back(p);
-    if (fg.empty()) continue;
-    const int64_t c = fg[static_cast<size_t>(g.randint(static_cast<int64_t>(fg.size())))];
-    const int64_t cy = c / S, cx = c % S;
-    const int64_t R = static_cast<int64_t>(std::ceil(r));
-    for (int64_t y = std::max<int64_t>(0, cy - R); y <= std::min(S - 1, cy + R); ++y)
-      for (int64_t x = std::max<int64_t>(0, cx - R); x <= std::min(S - 1, cx + R); ++x)
-        if ((y - cy) * (y - cy) + (x - cx) * (x - cx) <= r * r && m[y * S + x]) s.seeds[static_cast<size_t>(z * P + y * S + x)] = 1;
-  }
+  const Volume seeds = weak_seed_labels(mask_volume(s), 1, seed, diameter);
+  s.seeds.resize(seeds.data.size());
+  for (size_t i = 0; i < seeds.data.size(); ++i) s.seeds[i] = seeds.data[i] != 0.f;
 }
 
 std::array<double, 2> organ_area_bounds(const std::vector<SliceSet>& sets) {
-  double lo = 1e300, hi = 0;
-  for (const auto& s : sets) {
-    const int64_t P = s.size * s.size;
-    for (int64_t z = 0; z < s.slices; ++z) {
-      const double a = static_cast<double>(std::count(s.mask.begin() + z * P, s.mask.begin() + (z + 1) * P, 1));
-      if (a > 0) {
-        lo = std::min(lo, a);
-        hi = std::max(hi, a);
-      }
-    }
-  }
-  SEG_CHECK(hi > 0, "size bounds: no training slice contains the organ");
-  return {lo, hi};
+  std::vector<Volume> vols;
+  for (const auto& s : sets) vols.push_back(mask_volume(s));
+  std::vector<const Volume*> ptrs;
+  for (const auto& v : vols) ptrs.push_back(&v);
+  const auto b = size_bounds(ptrs, 1, 0);
+  SEG_CHECK(b[1] > 0, "size bounds: no training slice contains the organ");
+  return b;
 }
 
 void set_size_bounds(SliceSet& s, const std::array<double, 2>& b) {

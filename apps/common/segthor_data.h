@@ -35,7 +35,7 @@ struct SegthorSplit {
 SliceSet make_slice_set(const std::string& id, const Volume& image, const Volume& labels, int organ_label, int64_t S);
 
 // One uniformly random organ pixel per organ slice, a disc of `diameter` pixels around it, clipped to the organ
-// (reference-notes: the authors' seeds; seeded here so runs are reproducible).
+// (data/transforms/weak_labels.h on the slice grid; seeded so runs are reproducible).
 void add_weak_seeds(SliceSet& s, uint64_t seed, double diameter = 4.0);
 
 // Smallest and largest organ area (pixels) over the organ slices of the sets.
