@@ -11,6 +11,9 @@
 #include <string>
 
 #include "bench_util.h"
+// norm.h before elementwise.h: norm_math.h calls an unqualified sqrt(double), which seg::sqrt(const Tensor&) would
+// hide if declared first.
+#include "kernels/norm.h"
 #include "engine/autograd.h"
 #include "engine/device.h"
 #include "engine/optim.h"
@@ -21,7 +24,6 @@
 #include "kernels/laplacian.h"
 #include "kernels/moments.h"
 #include "kernels/nll.h"
-#include "kernels/norm.h"
 #include "kernels/pool.h"
 #include "kernels/prelu.h"
 #include "kernels/reduce.h"
