@@ -4,7 +4,7 @@
 set -euo pipefail
 PKGS=(build-essential cmake zlib1g-dev libgtest-dev libopenblas-dev libomp-dev libpng-dev libjpeg62-turbo-dev
       nlohmann-json3-dev libdcmtk-dev libboost-math-dev
-      python3 python3-numpy python3-torch python3-nibabel python3-scipy)
+      clang python3 python3-numpy python3-torch python3-nibabel python3-scipy)
 missing=()
 for p in "${PKGS[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
 if [ ${#missing[@]} -gt 0 ]; then
