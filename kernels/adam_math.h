@@ -14,7 +14,7 @@ SEG_HD void adam_update(T& p, T g, T& m, T& v, double lr, double b1, double b2, 
   const double vd = b2 * static_cast<double>(v) + (1 - b2) * gd * gd;
   m = static_cast<T>(md);
   v = static_cast<T>(vd);
-  const double denom = sqrt(vd / bc2) + eps;
+  const double denom = ::sqrt(vd / bc2) + eps;
   p = static_cast<T>(static_cast<double>(p) - lr * (md / bc1) / denom);
 }
 

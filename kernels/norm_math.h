@@ -21,7 +21,7 @@ SEG_HD void norm_moments(double n, double shift, double s1, double s2, double& m
   if (var < 0) var = 0;  // rounding
 }
 
-SEG_HD double norm_invstd(double var, double eps) { return 1.0 / sqrt(var + eps); }
+SEG_HD double norm_invstd(double var, double eps) { return 1.0 / ::sqrt(var + eps); }  // ::, so seg::sqrt(Tensor) cannot hide it
 
 // running = (1 − momentum)·running + momentum·batch (PyTorch's convention for momentum).
 SEG_HD double norm_running_update(double running, double batch, double momentum) {
