@@ -112,7 +112,12 @@ void classify(const Patient& p, double x, double y, double z, double& hu, int& l
     return;
   }
   const double inner = ((x / (p.body_a - p.fat)) * (x / (p.body_a - p.fat)) + (y / (p.body_b - p.fat)) * (y / (p.body_b - p.fat)));
-  hu = inner > 1 ? -100 : 40;
+  // subcutaneous fat, a muscular chest wall, and mediastinal fat inside it (as on real chest CT, where the heart and
+  // vessels sit in fat rather than in uniform soft tissue)
+  const double wall = ((x / (p.body_a - p.fat - 22)) * (x / (p.body_a - p.fat - 22)) +
+                       (y / (p.body_b - p.fat - 18)) * (y / (p.body_b - p.fat - 18)));
+  hu = inner > 1 ? -100 : (wall > 1 ? 45 : -85);
+  if (std::hypot(x, y - (p.body_b - 30)) < 48) hu = 50;  // paraspinal muscles around the spine
   // ribs: a bony ring just inside the fat, in bands along z
   if (inner <= 1 && inner > 0.80 && std::sin(z * 2 * kPi / 26.0) > 0.55 && y > -p.body_b * 0.8) hu = 650;
   // lungs, tapering towards the apex and the diaphragm
