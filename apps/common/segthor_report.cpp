@@ -38,17 +38,28 @@ void write_overlays(const std::string& dir, const SegthorSplit& data, const Forw
   std::filesystem::create_directories(dir);
   for (const SliceSet& s : data.val) {
     const std::vector<uint8_t> pred = predict_patient(forward, s, 8, device);
-    // three heart slices: first, middle and last of the organ's extent
+    // three heart slices: near the base, the middle and near the apex of the organ's extent
     std::vector<int64_t> zs;
     for (int64_t z = 0; z < s.slices; ++z)
       if (s.has_organ(z)) zs.push_back(z);
     if (zs.empty()) continue;
     const int64_t P = s.size * s.size;
-    for (int64_t z : {zs[zs.size() / 6], zs[zs.size() / 2], zs[zs.size() * 5 / 6]}) {
+    // and the slice with the most false-positive pixels, where a reader learns most about the model's mistakes
+    int64_t worst = zs[zs.size() / 2], worst_fp = -1;
+    for (int64_t z = 0; z < s.slices; ++z) {
+      int64_t fp = 0;
+      for (int64_t p = 0; p < P; ++p) fp += pred[static_cast<size_t>(z * P + p)] && !s.mask[static_cast<size_t>(z * P + p)];
+      if (fp > worst_fp) {
+        worst_fp = fp;
+        worst = z;
+      }
+    }
+    for (int64_t z : {zs[zs.size() / 6], zs[zs.size() / 2], zs[zs.size() * 5 / 6], worst}) {
       const int up = s.size < 128 ? 4 : 2;
       RgbImage im = make_overlay(s.image.data() + z * P, s.mask.data() + z * P, pred.data() + z * P,
                                  static_cast<int>(s.size), static_cast<int>(s.size), up);
-      write_png_rgb(dir + "/" + s.id + "_slice" + std::to_string(z) + ".png", im.width, im.height, im.rgb);
+      const std::string tag = z == worst ? "_most_false_positives" : "";
+      write_png_rgb(dir + "/" + s.id + "_slice" + std::to_string(z) + tag + ".png", im.width, im.height, im.rgb);
     }
   }
 }
