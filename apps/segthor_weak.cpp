@@ -79,7 +79,7 @@ int main(int argc, char** argv) {
       .option("out", "", "output folder (default runs/segthor_weak/<timestamp>)")
       .option("resume", "", "checkpoint (last.safetensors of a killed run) to continue from")
       .option("device", "auto", "cpu | cuda | auto (cuda when a GPU is present)")
-      .option("max-minutes", "9", "stop after the epoch that passes this time budget (0: no budget)")
+      .option("max-minutes", "9", "training time budget: no epoch starts that would end past it (0: no budget)")
       .flag("paper", "the paper's setting: 256×256, batch 4, 200 epochs, no time budget");
   try {
     if (!args.parse(argc, argv)) return 0;

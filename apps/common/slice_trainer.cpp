@@ -103,6 +103,7 @@ TrainResult train_slices(Module& model, const ForwardFn& forward, const LossFn& 
   const double base_seconds = res.curve.empty() ? 0.0 : res.curve.back().seconds;  // time spent before a resume
   Progress prog(steps * (cfg.epochs - start_epoch + 1), std::max<int64_t>(1, steps / 20));
   double best_metric = plateau.best();
+  double epoch_start_s = 0;
   int64_t done = 0;
   for (int epoch = start_epoch; epoch <= cfg.epochs; ++epoch) {
     model.train();
@@ -178,8 +179,14 @@ TrainResult train_slices(Module& model, const ForwardFn& forward, const LossFn& 
                     {"val_dice_heart_slices", r.val_dice_heart_slices}, {"val_hd_mm", r.val_hd_mm}, {"seconds", r.seconds}});
     write_text_atomic(cfg.out_dir + "/curve.json", cj.dump(1));
     write_curve_csv(cfg.out_dir + "/curve.csv", res.curve);
-    if (cfg.max_minutes > 0 && prog.elapsed_s() > cfg.max_minutes * 60 && epoch < cfg.epochs) {
-      prog.line("time budget of " + std::to_string(cfg.max_minutes) + " min reached after epoch " + std::to_string(epoch));
+    // stop when another epoch (as long as the last one) would end past the budget
+    const double epoch_s = prog.elapsed_s() - epoch_start_s;
+    epoch_start_s = prog.elapsed_s();
+    if (cfg.max_minutes > 0 && prog.elapsed_s() + epoch_s > cfg.max_minutes * 60 && epoch < cfg.epochs) {
+      char b[160];
+      std::snprintf(b, sizeof b, "time budget of %.1f min: stopping after epoch %d (another epoch would end past it)",
+                    cfg.max_minutes, epoch);
+      prog.line(b);
       res.stopped_by_budget = true;
       break;
     }

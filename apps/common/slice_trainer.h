@@ -28,7 +28,7 @@ struct TrainerConfig {
   int64_t batch = 4;
   double lr = 5e-4;
   int patience = 20;               // epochs without improvement before the lr is halved
-  double max_minutes = 0;          // stop after the epoch that passes this budget (0: none)
+  double max_minutes = 0;          // stop before an epoch that would end past this budget (0: none)
   uint64_t seed = 0;
   Device device = Device::CPU;
   std::string out_dir;
