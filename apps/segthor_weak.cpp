@@ -6,7 +6,8 @@
 //   data    whole CT volume min–max to [0, 1]; axial slices resized to S×S (bilinear image, nearest labels);
 //           rotation/mirroring/flipping; split by patient (6 train / 4 validation); every slice is trained on, slices
 //           without the heart carry size bounds [0, 0]
-//   weak    L = H_partial(S) + λ·C(V_S), λ = 0.01, C = (V−a)² below a, (V−b)² above b, / (W·H), V = Σ softmax_heart;
+//   weak    L = H_partial(S) + λ·C(V_S), λ = 0.01 at 256², C = (V−a)² below a, (V−b)² above b, / (W·H), V = Σ softmax_heart;
+//           at another size S, λ·(256/S)², which keeps the paper's balance between the two terms (see main)
 //           [a, b] = smallest and largest heart area of the training slices at S×S (SegTHOR 256²: [210, 7800])
 //   full    L = cross entropy on every pixel
 //   optim   Adam (β 0.9, 0.99), lr 5e-4 halved after 20 epochs without validation improvement, batch 4
@@ -69,7 +70,7 @@ int main(int argc, char** argv) {
       .option("size", "64", "training size S (slices are S×S; a multiple of 16)")
       .option("batch", "4", "batch size")
       .option("lr", "5e-4", "Adam learning rate")
-      .option("lambda", "0.01", "weight of the size constraint")
+      .option("lambda", "0.01", "weight of the size constraint at 256×256 (scaled by (256/S)² at size S)")
       .option("bounds", "", "size bounds a,b in pixels at S×S (default: from the training ground truth)")
       .option("patients", "10", "phantom patients to generate (ignored with --data)")
       .option("phantom-slice-mm", "2.5", "slice spacing of the generated phantom in mm (ignored with --data)")
@@ -134,7 +135,12 @@ int main(int argc, char** argv) {
     cfg.resume = args.str("resume");
     cfg.metadata = {{"app", "segthor_weak"}, {"supervision", args.str("supervision")}, {"coordconv", coord_placement_name(coord)}};
     std::printf("training on %s for %d epochs, output in %s\n", device_name(cfg.device), cfg.epochs, cfg.out_dir.c_str());
-    const LossFn loss = weak ? weak_loss(args.real("lambda")) : full_loss();
+    // The size term's gradient summed over an image grows with its pixel count while the seed CE's does not, so the
+    // paper's λ (tuned at 256×256) is scaled by (256/S)² to give the two terms the paper's balance at size S.
+    const double lambda = args.real("lambda") * (256.0 / static_cast<double>(S)) * (256.0 / static_cast<double>(S));
+    if (weak) std::printf("size constraint: λ = %g at 256×256 → %g at %lldx%lld\n", args.real("lambda"), lambda,
+                          static_cast<long long>(S), static_cast<long long>(S));
+    const LossFn loss = weak ? weak_loss(lambda) : full_loss();
     const ForwardFn forward = [&model](const Tensor& x) { return model.forward(x); };
     TrainResult result = train_slices(model, forward, loss, data.train, data.val, cfg);
 
