@@ -21,18 +21,20 @@ HostCache& cache() {
   return *c;
 }
 
-size_t bucket(size_t bytes) {
+size_t bucket(size_t bytes) { return allocation_bucket(bytes, 64, size_t(1) << 20); }
+
+}  // namespace
+
+size_t allocation_bucket(size_t bytes, size_t smallest, size_t large_step) {
   if (bytes == 0) bytes = 1;
   constexpr size_t kMiB = size_t(1) << 20;
   if (bytes <= kMiB) {
-    size_t b = 64;
+    size_t b = smallest;
     while (b < bytes) b <<= 1;
     return b;
   }
-  return (bytes + kMiB - 1) / kMiB * kMiB;
+  return (bytes + large_step - 1) / large_step * large_step;
 }
-
-}  // namespace
 
 void* host_alloc(size_t bytes) {
   const size_t b = bucket(bytes);

@@ -14,6 +14,10 @@ struct AllocatorStats {
   int64_t os_allocs = 0;      // calls that reached the OS allocator
 };
 
+// Size class of a request, shared by the host and device caches: powers of two from `smallest` up to 1 MiB, then
+// multiples of `large_step` (coarse classes keep the free lists short; the waste is bounded by the step).
+size_t allocation_bucket(size_t bytes, size_t smallest, size_t large_step);
+
 // Host allocator: 64-byte aligned blocks, sizes rounded to buckets (powers of two up to 1 MiB, then 1 MiB steps).
 void* host_alloc(size_t bytes);
 void host_free(void* ptr, size_t bytes);

@@ -64,16 +64,8 @@ DeviceCache& cache() {
   return *c;
 }
 
-size_t bucket(size_t bytes) {
-  if (bytes == 0) bytes = 1;
-  constexpr size_t kMiB = size_t(1) << 20;
-  if (bytes <= kMiB) {
-    size_t b = 512;  // cudaMalloc aligns to 256 B anyway
-    while (b < bytes) b <<= 1;
-    return b;
-  }
-  return (bytes + 2 * kMiB - 1) / (2 * kMiB) * (2 * kMiB);
-}
+// cudaMalloc aligns to 256 B anyway; 2 MiB steps above 1 MiB
+size_t bucket(size_t bytes) { return allocation_bucket(bytes, 512, size_t(2) << 20); }
 
 void note_alloc(DeviceCache& c, void* p, size_t b) {
   c.live[p] = b;
