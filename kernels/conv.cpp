@@ -133,6 +133,15 @@ void bias_grad(const T* dy, T* db, int64_t N, int64_t C, int64_t L) {
   }
 }
 
+// One zeroed weight-gradient buffer per worker thread, the first being dw itself (summed by reduce_partials).
+template <class T>
+std::vector<Tensor> zeroed_partials(const Tensor& dw, int workers) {
+  std::vector<Tensor> parts{dw};
+  for (int t = 1; t < workers; ++t) parts.push_back(Tensor::empty(dw.shape(), dw.dtype()));
+  for (auto& d : parts) std::fill(d.data<T>(), d.data<T>() + d.numel(), T(0));
+  return parts;
+}
+
 // Sums per-thread partial weight gradients into the first.
 template <class T>
 void reduce_partials(std::vector<Tensor>& parts, int64_t n) {
@@ -174,11 +183,7 @@ void conv_backward_cpu(const Tensor& x, const Tensor& w, const Tensor& dy, Tenso
   const int nw = workers(N);
   std::vector<Tensor> cols(static_cast<size_t>(nw)), dws;
   if (!pw) for (auto& c : cols) c = Tensor::empty({K * L}, x.dtype());
-  if (dw.defined()) {
-    dws.push_back(dw);
-    for (int t = 1; t < nw; ++t) dws.push_back(Tensor::empty(dw.shape(), dw.dtype()));
-    for (auto& d : dws) std::fill(d.data<T>(), d.data<T>() + d.numel(), T(0));
-  }
+  if (dw.defined()) dws = zeroed_partials<T>(dw, nw);
   const T* xp = x.data<T>();
   const T* wp = w.data<T>();
   const T* gp = dy.data<T>();
@@ -236,11 +241,7 @@ void convt_backward_cpu(const Tensor& x, const Tensor& w, const Tensor& dy, Tens
   const int nw = workers(N);
   std::vector<Tensor> cols(static_cast<size_t>(nw)), dws;
   for (auto& c : cols) c = Tensor::empty({K * L}, x.dtype());
-  if (dw.defined()) {
-    dws.push_back(dw);
-    for (int t = 1; t < nw; ++t) dws.push_back(Tensor::empty(dw.shape(), dw.dtype()));
-    for (auto& d : dws) std::fill(d.data<T>(), d.data<T>() + d.numel(), T(0));
-  }
+  if (dw.defined()) dws = zeroed_partials<T>(dw, nw);
   const T* xp = x.data<T>();
   const T* wp = w.data<T>();
   const T* gp = dy.data<T>();
