@@ -26,6 +26,11 @@ const Command kCommands[] = {
      "Dice, Jaccard, Hausdorff, HD95 and ASSD (mm) per label between a prediction and a ground truth."},
     {"phantom", seg::cli::phantom, "segtool phantom NAME OUTDIR [--patients N] [--seed S]",
      "Write a procedural phantom data set in its official folder layout."},
+    {"pseudo", seg::cli::pseudo,
+     "segtool pseudo IMAGE LABELS OUTDIR [--patients N] [--seed S] [--map 1:2,2:4] [--spacing X,Y,Z] [--elastic-mm E] "
+     "[--rotate-deg R] [--scale F] [--noise-sd N]",
+     "Pseudo-patients in SegTHOR's layout (OUTDIR/train/Patient_XX/{Patient_XX,GT}.nii.gz) from one scan by random "
+     "scaling, rotation, shift, elastic deformation and intensity change (default spacing: source in-plane, 2.5 mm slices)."},
     {"edt", seg::cli::edt, "segtool edt MASK OUT [--variant D1|D2|D3] [--label L]",
      "Exact Euclidean distance map of a mask (variants of paper 4)."},
     {"edges", seg::cli::edges, "segtool edges LABELS OUT", "Edges of the one-hot masks of a label map (Sobel)."},

@@ -1,6 +1,7 @@
 // Progress lines (see progress.h).
 #include "apps/common/progress.h"
 
+#include <algorithm>
 #include <cstdio>
 #include <unistd.h>
 
@@ -27,7 +28,8 @@ void Progress::update(int epoch, int epochs, int64_t done, const std::vector<std
   if (!force && done % every_ != 0) return;
   const double el = elapsed_s();
   const double rate = (done - base_) > 0 ? static_cast<double>(done - base_) / el : 0.0;
-  const double eta = rate > 0 ? static_cast<double>(total_ - done) / rate : 0.0;
+  double eta = rate > 0 ? static_cast<double>(total_ - done) / rate : 0.0;
+  if (budget_s_ > 0 && eta > budget_s_ - el) eta = std::max(0.0, budget_s_ - el);
   std::string vals;
   char b[96];
   for (const auto& [k, v] : values) {

@@ -17,12 +17,14 @@ class Progress {
   void line(const std::string& text);  // a full line (validation results), ending any refreshed line
   double elapsed_s() const;
   void reset_clock(int64_t already_done);  // after resuming: ETA from the steps still to do
+  void set_budget(double seconds) { budget_s_ = seconds; }  // the run stops by then: ETA never past it (0: none)
 
  private:
   using clock = std::chrono::steady_clock;
   int64_t total_, every_, base_ = 0;
   clock::time_point start_;
   bool open_line_ = false;
+  double budget_s_ = 0;
 };
 
 std::string format_duration(double seconds);  // "1h02m", "3m05s", "42s"

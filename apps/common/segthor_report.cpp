@@ -78,6 +78,8 @@ void write_segthor_report(const std::string& out, const cli::Args& args, const S
   j["config"] = args.values();
   j["data"] = {{"source", data.source}, {"train_patients", data.train.size()}, {"val_patients", data.val.size()},
                {"train_slices", data.train_slices}, {"bounds", {data.bounds[0], data.bounds[1]}}};
+  for (const auto& p : data.train) j["data"]["train_ids"].push_back(p.id);
+  for (const auto& p : data.val) j["data"]["val_ids"].push_back(p.id);
   j["dice_volume"] = to_json(dv);
   j["dice_heart_slices"] = to_json(ds);
   j["hd_mm"] = to_json(hd);

@@ -1,6 +1,7 @@
 // The slice training loop (see slice_trainer.h).
 #include "apps/common/slice_trainer.h"
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
@@ -70,6 +71,8 @@ TrainResult train_slices(Module& model, const ForwardFn& forward, const LossFn& 
   ReduceOnPlateau plateau(opt, cfg.patience, 0.5);
   SliceSampler sampler(train, cfg.batch, cfg.seed, true);
   const int64_t steps = sampler.steps_per_epoch();
+  const bool budget_lr = cfg.schedule == LrSchedule::Budget;
+  SEG_CHECK(!budget_lr || cfg.max_minutes > 0, "the budget learning-rate schedule needs a time budget (max_minutes > 0)");
   SEG_CHECK(steps > 0, "training: ", train.size(), " patients give fewer slices than one batch of ", cfg.batch);
 
   TrainResult res;
@@ -102,6 +105,7 @@ TrainResult train_slices(Module& model, const ForwardFn& forward, const LossFn& 
 
   const double base_seconds = res.curve.empty() ? 0.0 : res.curve.back().seconds;  // time spent before a resume
   Progress prog(steps * (cfg.epochs - start_epoch + 1), std::max<int64_t>(1, steps / 20));
+  if (cfg.max_minutes > 0) prog.set_budget(std::max(1.0, cfg.max_minutes * 60 - base_seconds));
   double best_metric = plateau.best();
   double epoch_start_s = 0;
   int64_t done = 0;
@@ -115,6 +119,8 @@ TrainResult train_slices(Module& model, const ForwardFn& forward, const LossFn& 
         NvtxRange r("data");
         b = sampler.next(cfg.device);
       }
+      if (budget_lr)
+        opt.set_lr(cfg.lr * std::max(0.05, 1.0 - (base_seconds + prog.elapsed_s()) / (cfg.max_minutes * 60.0)));
       Tensor logits;
       {
         NvtxRange r("forward");
@@ -165,11 +171,11 @@ TrainResult train_slices(Module& model, const ForwardFn& forward, const LossFn& 
       meta["epoch"] = std::to_string(epoch);
       save_checkpoint(best_ckpt, model, nullptr, meta);
     }
-    if (plateau.step(metric)) prog.line("  validation Dice did not improve for " + std::to_string(cfg.patience) +
+    if (!budget_lr && plateau.step(metric)) prog.line("  validation Dice did not improve for " + std::to_string(cfg.patience) +
                                         " epochs: learning rate halved to " + std::to_string(opt.lr()));
     meta["epoch"] = std::to_string(epoch);
     meta["lr"] = std::to_string(opt.lr());
-    meta["best_metric"] = std::to_string(plateau.best());
+    meta["best_metric"] = std::to_string(best_metric);  // the trainer's (the plateau rule is idle under a budget)
     meta["bad_epochs"] = std::to_string(plateau.bad_epochs());
     meta["best_epoch"] = std::to_string(res.best_epoch);
     save_checkpoint(last_ckpt, model, &opt, meta);
@@ -182,7 +188,8 @@ TrainResult train_slices(Module& model, const ForwardFn& forward, const LossFn& 
     // stop when another epoch (as long as the last one) would end past the budget
     const double epoch_s = prog.elapsed_s() - epoch_start_s;
     epoch_start_s = prog.elapsed_s();
-    if (cfg.max_minutes > 0 && prog.elapsed_s() + epoch_s > cfg.max_minutes * 60 && epoch < cfg.epochs) {
+    // (the budget counts the time before a resume too)
+    if (cfg.max_minutes > 0 && base_seconds + prog.elapsed_s() + epoch_s > cfg.max_minutes * 60 && epoch < cfg.epochs) {
       char b[160];
       std::snprintf(b, sizeof b, "time budget of %.1f min: stopping after epoch %d (another epoch would end past it)",
                     cfg.max_minutes, epoch);

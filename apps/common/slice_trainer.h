@@ -1,5 +1,6 @@
 // Training and validation of a 2-D segmentation network on slices of 3-D volumes (paper 1's protocol):
-// Adam, learning rate halved after `patience` epochs without validation improvement, per-epoch validation on whole
+// Adam, learning rate halved after `patience` epochs without validation improvement (or, under a time budget, decayed
+// linearly to the end of the budget), per-epoch validation on whole
 // patients (3-D Dice, Hausdorff and HD95 in mm, Dice on organ slices), the best checkpoint kept, and resumable runs.
 // Key decision: the loss is a callback of the app (full CE, or partial CE + λ·size penalty), so the loop is shared and
 // the app states its method; every epoch ends with an atomic "last" checkpoint so a killed run resumes where it was.
@@ -23,12 +24,18 @@ struct LossTerms {
 using LossFn = std::function<LossTerms(const Tensor& logits, const Batch& batch)>;
 using ForwardFn = std::function<Tensor(const Tensor& images)>;
 
+// How the learning rate moves: the paper's halving after `patience` epochs without improvement, or — for a run with a
+// time budget — linear decay over the budget's wall-clock time, lr·max(0.05, 1 − t/T) (linear-to-zero is the best
+// simple schedule under a fixed budget: Li, Yumer & Ramanan, "Budgeted training", ICLR 2020).
+enum class LrSchedule { Plateau, Budget };
+
 struct TrainerConfig {
   int epochs = 10;
   int64_t batch = 4;
   double lr = 5e-4;
   int patience = 20;               // epochs without improvement before the lr is halved
   double max_minutes = 0;          // stop before an epoch that would end past this budget (0: none)
+  LrSchedule schedule = LrSchedule::Plateau;  // Budget needs max_minutes > 0
   uint64_t seed = 0;
   Device device = Device::CPU;
   std::string out_dir;

@@ -1,4 +1,4 @@
-// segtool metrics | phantom | edt | edges | contour | weak | degrade (declared in data/cli/commands.h).
+// segtool metrics | phantom | pseudo | edt | edges | contour | weak | degrade (declared in data/cli/commands.h).
 // Key decision: every command reads and writes through read_image/write_image (format by extension, geometry kept),
 // parses its options strictly (an unknown option or a missing value is exit 2 with the usage line), and reports
 // infinite distances (one mask empty) as null in JSON and "inf" in text, never as 0.
@@ -6,6 +6,7 @@
 #include <cctype>
 #include <cmath>
 #include <cstdio>
+#include <filesystem>
 #include <iostream>
 #include <map>
 #include <set>
@@ -18,6 +19,7 @@
 #include "data/metrics/label_metrics.h"
 #include "data/phantoms/phantoms.h"
 #include "data/transforms/degrade.h"
+#include "data/transforms/deform.h"
 #include "data/transforms/distance_maps.h"
 #include "data/transforms/edges.h"
 #include "data/transforms/weak_labels.h"
@@ -145,6 +147,106 @@ int phantom(int argc, char** argv) {
     if (n < 1 || seed < 0 || size < 0) throw UsageError("--patients must be >= 1, --seed and --size >= 0");
     write_phantom(a.pos[0], a.pos[1], static_cast<int>(n), static_cast<uint64_t>(seed), size);
     std::printf("wrote %lld %s phantom case(s) to %s\n", static_cast<long long>(n), a.pos[0].c_str(), a.pos[1].c_str());
+    return 0;
+  });
+}
+
+namespace {
+// "1:2,2:4,3:0" → {1→2, 2→4, 3→0}
+std::map<int, int> parse_label_map(const std::string& s) {
+  std::map<int, int> m;
+  size_t start = 0;
+  while (start <= s.size()) {
+    const size_t end = s.find(',', start);
+    const std::string tok = s.substr(start, end == std::string::npos ? std::string::npos : end - start);
+    const size_t colon = tok.find(':');
+    size_t u1 = 0, u2 = 0;
+    int from = 0, to = 0;
+    try {
+      if (colon != std::string::npos) {
+        from = std::stoi(tok.substr(0, colon), &u1);
+        to = std::stoi(tok.substr(colon + 1), &u2);
+      }
+    } catch (const std::exception&) {
+      u1 = u2 = 0;
+    }
+    if (colon == std::string::npos || u1 != colon || u2 != tok.size() - colon - 1 || u1 == 0 || u2 == 0)
+      throw UsageError("--map expects FROM:TO pairs separated by commas (e.g. 1:2,2:4,3:0), got '" + s + "'");
+    m[from] = to;
+    if (end == std::string::npos) break;
+    start = end + 1;
+  }
+  return m;
+}
+}  // namespace
+
+int pseudo(int argc, char** argv) {
+  const char* usage =
+      "segtool pseudo IMAGE LABELS OUTDIR [--patients N] [--seed S] [--map 1:2,2:4] [--spacing X,Y,Z] "
+      "[--elastic-mm E] [--rotate-deg R] [--scale F] [--noise-sd N]";
+  return guarded("pseudo", usage, [&] {
+    Args a(argc, argv, {"--patients", "--seed", "--map", "--spacing", "--elastic-mm", "--rotate-deg", "--scale", "--noise-sd"}, {});
+    need_positional(a, 3);
+    const int64_t n = a.integer("--patients", 10), seed = a.integer("--seed", 0);
+    if (n < 1 || n > 99 || seed < 0) throw UsageError("--patients must be in [1, 99] and --seed >= 0");
+    DeformConfig cfg;
+    cfg.elastic_mm = a.num("--elastic-mm", cfg.elastic_mm);
+    cfg.rotate_deg = a.num("--rotate-deg", cfg.rotate_deg);
+    cfg.scale = cfg.scale_z = a.num("--scale", cfg.scale);
+    cfg.noise_sd = a.num("--noise-sd", cfg.noise_sd);
+    if (cfg.elastic_mm < 0 || cfg.rotate_deg < 0 || cfg.scale < 0 || cfg.scale >= 0.5 || cfg.noise_sd < 0)
+      throw UsageError("--elastic-mm, --rotate-deg, --noise-sd must be >= 0 and --scale in [0, 0.5)");
+    std::array<double, 3> spacing{0, 0, 2.5};  // SegTHOR-like slices; in-plane spacing kept
+    if (a.has("--spacing")) {
+      std::vector<double> v;
+      std::string s = a.opt.at("--spacing");
+      size_t start = 0;
+      while (start <= s.size()) {
+        const size_t end = s.find(',', start);
+        const std::string tok = s.substr(start, end == std::string::npos ? std::string::npos : end - start);
+        size_t used = 0;
+        double x = 0;
+        try {
+          x = std::stod(tok, &used);
+        } catch (const std::exception&) {
+          used = 0;
+        }
+        if (used == 0 || used != tok.size() || !std::isfinite(x)) throw UsageError("--spacing expects X,Y,Z in mm, got '" + s + "'");
+        v.push_back(x);
+        if (end == std::string::npos) break;
+        start = end + 1;
+      }
+      if (v.size() != 3) throw UsageError("--spacing expects three values X,Y,Z (0 keeps the source's), got '" + s + "'");
+      spacing = {v[0], v[1], v[2]};
+    }
+    const Volume image = read_image(a.pos[0]);
+    Volume labels = read_image(a.pos[1]);
+    if (image.dims != labels.dims)
+      throw std::runtime_error(a.pos[1] + ": label grid " + std::to_string(labels.nx()) + "x" + std::to_string(labels.ny()) + "x" +
+                               std::to_string(labels.nz()) + " differs from the image grid of " + a.pos[0] + " (" +
+                               std::to_string(image.nx()) + "x" + std::to_string(image.ny()) + "x" + std::to_string(image.nz()) + ")");
+    if (a.has("--map")) {
+      const auto m = parse_label_map(a.opt.at("--map"));
+      for (float& v : labels.data) {
+        const auto it = m.find(static_cast<int>(std::lround(v)));
+        if (it != m.end()) v = static_cast<float>(it->second);
+      }
+    }
+    labels.datatype = "uint8";
+    for (float v : labels.data)
+      if (v < 0 || v > 255) throw std::runtime_error(a.pos[1] + ": label " + std::to_string(v) + " does not fit uint8 after --map");
+    for (int64_t i = 0; i < n; ++i) {
+      const auto [img, lab] = deform_case(image, labels, cfg, draw_deform(cfg, static_cast<uint64_t>(seed), static_cast<uint64_t>(i)), spacing);
+      char id[32];
+      std::snprintf(id, sizeof id, "Patient_%02lld", static_cast<long long>(i + 1));
+      const std::filesystem::path dir = std::filesystem::path(a.pos[2]) / "train" / id;
+      std::filesystem::create_directories(dir);
+      write_image((dir / (std::string(id) + ".nii.gz")).string(), img);
+      write_image((dir / "GT.nii.gz").string(), lab);
+      std::printf("%s: %lldx%lldx%lld at %.3gx%.3gx%.3g mm\n", id, static_cast<long long>(img.nx()), static_cast<long long>(img.ny()),
+                  static_cast<long long>(img.nz()), img.spacing[0], img.spacing[1], img.spacing[2]);
+    }
+    std::printf("wrote %lld pseudo-patient(s) in SegTHOR's layout to %s/train\n", static_cast<long long>(n), a.pos[2].c_str());
     return 0;
   });
 }
