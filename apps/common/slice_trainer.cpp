@@ -7,6 +7,7 @@
 #include <filesystem>
 
 #include "data/metrics/segmentation_metrics.h"
+#include "data/transforms/components.h"
 #include "engine/autograd.h"
 #include "engine/optim.h"
 #include "engine/profiling.h"
@@ -43,6 +44,11 @@ PatientScores evaluate(const ForwardFn& forward, const std::vector<SliceSet>& va
     sc.dice_volume[s.id] = v.dice;
     sc.hd_mm[s.id] = v.hd;
     sc.hd95_mm[s.id] = v.hd95;
+    const std::vector<uint8_t> lcc = keep_largest_component(pred.data(), dims);
+    const BinaryScores c = binary_scores(lcc.data(), s.mask.data(), dims, s.spacing);
+    sc.lcc_dice_volume[s.id] = c.dice;
+    sc.lcc_hd_mm[s.id] = c.hd;
+    sc.lcc_hd95_mm[s.id] = c.hd95;
     // Dice over the slices that contain the organ (the paper's validation slices were heart slices)
     std::vector<uint8_t> p2, g2;
     const int64_t P = s.size * s.size;

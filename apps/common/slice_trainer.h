@@ -46,6 +46,9 @@ struct TrainerConfig {
 
 struct PatientScores {
   std::map<std::string, double> dice_volume, dice_organ_slices, hd_mm, hd95_mm;
+  // the same after keeping only the largest 3-D connected component of the prediction (common post-processing, not
+  // the paper's protocol): separates "finds the organ" from "scatters a few false positives far away"
+  std::map<std::string, double> lcc_dice_volume, lcc_hd_mm, lcc_hd95_mm;
 };
 
 struct TrainResult {

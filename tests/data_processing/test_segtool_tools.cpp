@@ -94,3 +94,40 @@ TEST(SegtoolTools, MapCommandsWriteTheirOutputs) {
   EXPECT_EQ(call(cli::phantom, {"phantom", "nope", t / "ph"}), 1);
   testing::internal::GetCapturedStderr();
 }
+
+TEST(SegtoolTools, PseudoWritesSegthorLayoutWithMappedLabels) {
+  TempDir t;
+  Volume ct = Volume::make({24, 20, 16}, {1.5, 1.5, 1.5}), lab = ct;  // 36×30×24 mm: room for the random shift
+  ct.datatype = "int16";
+  lab.datatype = "uint8";
+  for (int64_t z = 4; z < 12; ++z)
+    for (int64_t y = 5; y < 15; ++y)
+      for (int64_t x = 6; x < 18; ++x) ct.at(x, y, z) = 40, lab.at(x, y, z) = x < 12 ? 1.f : 3.f;
+  write_image(t / "ct.nii.gz", ct);
+  write_image(t / "lab.nii.gz", lab);
+  testing::internal::CaptureStdout();
+  ASSERT_EQ(call(cli::pseudo, {"pseudo", t / "ct.nii.gz", t / "lab.nii.gz", t / "out", "--patients", "2", "--map", "1:2,3:0",
+                               "--spacing", "0,0,3"}),
+            0);
+  testing::internal::GetCapturedStdout();
+  for (const char* id : {"Patient_01", "Patient_02"}) {
+    const Volume img = read_image(t / (std::string("out/train/") + id + "/" + id + ".nii.gz"));
+    const Volume gt = read_image(t / (std::string("out/train/") + id + "/GT.nii.gz"));
+    EXPECT_EQ(img.dims, (std::array<int64_t, 3>{24, 20, 8}));
+    EXPECT_EQ(gt.dims, img.dims);
+    EXPECT_DOUBLE_EQ(gt.spacing[2], 3.0);
+    int64_t heart = 0;
+    for (float v : gt.data) {
+      EXPECT_TRUE(v == 0.f || v == 2.f) << v;  // 1 → 2, 3 → 0
+      heart += v == 2.f;
+    }
+    EXPECT_GT(heart, 0);
+  }
+  // usage errors: exit 2, nothing half-written
+  testing::internal::CaptureStderr();
+  EXPECT_EQ(call(cli::pseudo, {"pseudo", t / "ct.nii.gz", t / "lab.nii.gz", t / "bad", "--map", "1-2"}), 2);
+  EXPECT_EQ(call(cli::pseudo, {"pseudo", t / "ct.nii.gz", t / "lab.nii.gz", t / "bad", "--spacing", "1,2"}), 2);
+  EXPECT_EQ(call(cli::pseudo, {"pseudo", t / "ct.nii.gz", t / "missing.nii.gz", t / "bad"}), 1);
+  testing::internal::GetCapturedStderr();
+  EXPECT_FALSE(std::filesystem::exists(t / "bad/train"));
+}
