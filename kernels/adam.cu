@@ -1,5 +1,5 @@
 // CUDA fused Adam (kernels/adam_cuda.h): one grid-stride kernel per parameter tensor reads p, g, m, v once and
-// writes p, m, v once, with adam_update from adam_math.h (the CPU loop's formula, in double).
+// writes p, m, v once, with adam_update from adam_math.h (the CPU loop's formula, in the parameter's precision).
 #include <cmath>
 
 #include "kernels/adam_cuda.h"

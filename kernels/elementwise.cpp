@@ -2,6 +2,7 @@
 #include "kernels/elementwise.h"
 
 #include <algorithm>
+#include <type_traits>
 
 #include "engine/autograd.h"
 #include "kernels/elementwise_cuda.h"
@@ -11,6 +12,24 @@ namespace seg {
 namespace {
 
 constexpr int64_t kParallelGrain = 1 << 15;
+
+// Calls f(std::integral_constant<Op, op>) — the op as a compile-time constant, so every loop below is compiled once per
+// op with the formula's switch folded away and can be vectorised (a run-time switch per element cannot).
+template <class Op, Op... Ops, class F>
+void with_const_op(Op op, F&& f) {
+  const bool found = ((op == Ops ? (f(std::integral_constant<Op, Ops>{}), true) : false) || ...);
+  SEG_CHECK(found, "elementwise: unknown op ", static_cast<int>(op));
+}
+template <class F>
+void with_unary_op(UnaryOp op, F&& f) {
+  using U = UnaryOp;
+  with_const_op<U, U::Neg, U::Exp, U::Log, U::Sqrt, U::Square, U::Abs, U::Relu, U::LeakyRelu, U::Sigmoid, U::Tanh,
+                U::Scale, U::AddScalar, U::Clamp>(op, f);
+}
+template <class F>
+void with_binary_op(BinaryOp op, F&& f) {
+  with_const_op<BinaryOp, BinaryOp::Add, BinaryOp::Sub, BinaryOp::Mul, BinaryOp::Div>(op, f);
+}
 
 // Broadcast strides of `s` (right-aligned) inside `out`: 0 where s has size 1 or lacks the dimension.
 std::vector<int64_t> broadcast_strides(const Shape& s, const Shape& out) {
@@ -38,12 +57,16 @@ template <class T>
 void binary_cpu(BinaryOp op, const T* a, const Shape& as, const T* b, const Shape& bs, T* y, const Shape& ys) {
   const int64_t n = shape_numel(ys);
   if (as == ys && bs == ys) {
+    with_binary_op(op, [&](auto c) {
 #pragma omp parallel for if (n > kParallelGrain)
-    for (int64_t i = 0; i < n; ++i) y[i] = binary_forward(op, a[i], b[i]);
+      for (int64_t i = 0; i < n; ++i) y[i] = binary_forward(c.value, a[i], b[i]);
+    });
   } else if (as == ys && shape_numel(bs) == 1) {
     const T bv = b[0];
+    with_binary_op(op, [&](auto c) {
 #pragma omp parallel for if (n > kParallelGrain)
-    for (int64_t i = 0; i < n; ++i) y[i] = binary_forward(op, a[i], bv);
+      for (int64_t i = 0; i < n; ++i) y[i] = binary_forward(c.value, a[i], bv);
+    });
   } else {
     const auto sa = broadcast_strides(as, ys), sb = broadcast_strides(bs, ys);
 #pragma omp parallel for if (n > kParallelGrain)
@@ -180,8 +203,10 @@ Tensor unary(UnaryOp op, const Tensor& x, double p, double q) {
       const T* xp = x.data<T>();
       T* yp = y.data<T>();
       const T pp = static_cast<T>(p), qq = static_cast<T>(q);
+      with_unary_op(op, [&](auto c) {
 #pragma omp parallel for if (n > kParallelGrain)
-      for (int64_t i = 0; i < n; ++i) yp[i] = unary_forward(op, xp[i], pp, qq);
+        for (int64_t i = 0; i < n; ++i) yp[i] = unary_forward(c.value, xp[i], pp, qq);
+      });
     });
   }
   const bool use_y = backward_reads_output(op);
@@ -200,8 +225,15 @@ Tensor unary(UnaryOp op, const Tensor& x, double p, double q) {
       const T* gp = g.data<T>();
       T* dp = dx.data<T>();
       const T pp = static_cast<T>(p), qq = static_cast<T>(q);
+      with_unary_op(op, [&](auto c) {
+        if (xp) {  // backward reads the input
 #pragma omp parallel for if (m > kParallelGrain)
-      for (int64_t i = 0; i < m; ++i) dp[i] = unary_backward(op, xp ? xp[i] : T(0), yp ? yp[i] : T(0), gp[i], pp, qq);
+          for (int64_t i = 0; i < m; ++i) dp[i] = unary_backward(c.value, xp[i], T(0), gp[i], pp, qq);
+        } else {   // backward reads the output
+#pragma omp parallel for if (m > kParallelGrain)
+          for (int64_t i = 0; i < m; ++i) dp[i] = unary_backward(c.value, T(0), yp[i], gp[i], pp, qq);
+        }
+      });
     });
     return {dx};
   });
