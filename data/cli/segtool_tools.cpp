@@ -87,12 +87,18 @@ void need_positional(const Args& a, size_t n) {
   if (a.pos.size() != n) throw UsageError("expected " + std::to_string(n) + " file arguments, got " + std::to_string(a.pos.size()));
 }
 
+// "a,b,c" → {"a", "b", "c"} (empty fields kept, so "1,,2" is reported as malformed by the caller)
+std::vector<std::string> split_commas(const std::string& s) {
+  std::vector<std::string> out;
+  size_t start = 0;
+  for (size_t end; (end = s.find(',', start)) != std::string::npos; start = end + 1) out.push_back(s.substr(start, end - start));
+  out.push_back(s.substr(start));
+  return out;
+}
+
 std::vector<int> parse_labels(const std::string& s) {
   std::vector<int> out;
-  size_t start = 0;
-  while (start <= s.size()) {
-    const size_t end = s.find(',', start);
-    const std::string tok = s.substr(start, end == std::string::npos ? std::string::npos : end - start);
+  for (const std::string& tok : split_commas(s)) {
     size_t used = 0;
     int v = 0;
     try {
@@ -102,8 +108,6 @@ std::vector<int> parse_labels(const std::string& s) {
     }
     if (tok.empty() || used != tok.size()) throw UsageError("--labels expects integers separated by commas, got '" + s + "'");
     out.push_back(v);
-    if (end == std::string::npos) break;
-    start = end + 1;
   }
   return out;
 }
@@ -155,10 +159,7 @@ namespace {
 // "1:2,2:4,3:0" → {1→2, 2→4, 3→0}
 std::map<int, int> parse_label_map(const std::string& s) {
   std::map<int, int> m;
-  size_t start = 0;
-  while (start <= s.size()) {
-    const size_t end = s.find(',', start);
-    const std::string tok = s.substr(start, end == std::string::npos ? std::string::npos : end - start);
+  for (const std::string& tok : split_commas(s)) {
     const size_t colon = tok.find(':');
     size_t u1 = 0, u2 = 0;
     int from = 0, to = 0;
@@ -173,8 +174,6 @@ std::map<int, int> parse_label_map(const std::string& s) {
     if (colon == std::string::npos || u1 != colon || u2 != tok.size() - colon - 1 || u1 == 0 || u2 == 0)
       throw UsageError("--map expects FROM:TO pairs separated by commas (e.g. 1:2,2:4,3:0), got '" + s + "'");
     m[from] = to;
-    if (end == std::string::npos) break;
-    start = end + 1;
   }
   return m;
 }
@@ -199,11 +198,8 @@ int pseudo(int argc, char** argv) {
     std::array<double, 3> spacing{0, 0, 2.5};  // SegTHOR-like slices; in-plane spacing kept
     if (a.has("--spacing")) {
       std::vector<double> v;
-      std::string s = a.opt.at("--spacing");
-      size_t start = 0;
-      while (start <= s.size()) {
-        const size_t end = s.find(',', start);
-        const std::string tok = s.substr(start, end == std::string::npos ? std::string::npos : end - start);
+      const std::string s = a.opt.at("--spacing");
+      for (const std::string& tok : split_commas(s)) {
         size_t used = 0;
         double x = 0;
         try {
@@ -213,8 +209,6 @@ int pseudo(int argc, char** argv) {
         }
         if (used == 0 || used != tok.size() || !std::isfinite(x)) throw UsageError("--spacing expects X,Y,Z in mm, got '" + s + "'");
         v.push_back(x);
-        if (end == std::string::npos) break;
-        start = end + 1;
       }
       if (v.size() != 3) throw UsageError("--spacing expects three values X,Y,Z (0 keeps the source's), got '" + s + "'");
       spacing = {v[0], v[1], v[2]};
