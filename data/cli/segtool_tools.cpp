@@ -12,6 +12,7 @@
 #include <set>
 #include <stdexcept>
 #include <string>
+#include <type_traits>
 #include <vector>
 
 #include "data/cli/commands.h"
@@ -96,17 +97,24 @@ std::vector<std::string> split_commas(const std::string& s) {
   return out;
 }
 
+// The whole of tok as an int or double: false for empty, partly numeric or out-of-range text.
+template <class T>
+bool parse_whole(const std::string& tok, T& out) {
+  size_t used = 0;
+  try {
+    if constexpr (std::is_same_v<T, int>) out = std::stoi(tok, &used);
+    else out = std::stod(tok, &used);
+  } catch (const std::exception&) {
+    return false;
+  }
+  return used > 0 && used == tok.size();
+}
+
 std::vector<int> parse_labels(const std::string& s) {
   std::vector<int> out;
   for (const std::string& tok : split_commas(s)) {
-    size_t used = 0;
     int v = 0;
-    try {
-      v = std::stoi(tok, &used);
-    } catch (const std::exception&) {
-      used = 0;
-    }
-    if (tok.empty() || used != tok.size()) throw UsageError("--labels expects integers separated by commas, got '" + s + "'");
+    if (!parse_whole(tok, v)) throw UsageError("--labels expects integers separated by commas, got '" + s + "'");
     out.push_back(v);
   }
   return out;
@@ -161,17 +169,8 @@ std::map<int, int> parse_label_map(const std::string& s) {
   std::map<int, int> m;
   for (const std::string& tok : split_commas(s)) {
     const size_t colon = tok.find(':');
-    size_t u1 = 0, u2 = 0;
     int from = 0, to = 0;
-    try {
-      if (colon != std::string::npos) {
-        from = std::stoi(tok.substr(0, colon), &u1);
-        to = std::stoi(tok.substr(colon + 1), &u2);
-      }
-    } catch (const std::exception&) {
-      u1 = u2 = 0;
-    }
-    if (colon == std::string::npos || u1 != colon || u2 != tok.size() - colon - 1 || u1 == 0 || u2 == 0)
+    if (colon == std::string::npos || !parse_whole(tok.substr(0, colon), from) || !parse_whole(tok.substr(colon + 1), to))
       throw UsageError("--map expects FROM:TO pairs separated by commas (e.g. 1:2,2:4,3:0), got '" + s + "'");
     m[from] = to;
   }
@@ -200,14 +199,8 @@ int pseudo(int argc, char** argv) {
       std::vector<double> v;
       const std::string s = a.opt.at("--spacing");
       for (const std::string& tok : split_commas(s)) {
-        size_t used = 0;
         double x = 0;
-        try {
-          x = std::stod(tok, &used);
-        } catch (const std::exception&) {
-          used = 0;
-        }
-        if (used == 0 || used != tok.size() || !std::isfinite(x)) throw UsageError("--spacing expects X,Y,Z in mm, got '" + s + "'");
+        if (!parse_whole(tok, x) || !std::isfinite(x)) throw UsageError("--spacing expects X,Y,Z in mm, got '" + s + "'");
         v.push_back(x);
       }
       if (v.size() != 3) throw UsageError("--spacing expects three values X,Y,Z (0 keeps the source's), got '" + s + "'");
