@@ -23,6 +23,7 @@
 #include "apps/common/segthor_report.h"
 #include "apps/common/slice_trainer.h"
 #include "engine/device.h"
+#include "kernels/conv_onednn.h"
 #include "kernels/elementwise.h"
 #include "kernels/nll.h"
 #include "kernels/shape_ops.h"
@@ -144,8 +145,11 @@ int main(int argc, char** argv) {
                                                                           : std::filesystem::path(args.str("resume")).parent_path().string())
                                           : args.str("out");
     cfg.resume = args.str("resume");
-    cfg.metadata = {{"app", "segthor_weak"}, {"supervision", args.str("supervision")}, {"coordconv", coord_placement_name(coord)}};
-    std::printf("training on %s for %d epochs, output in %s\n", device_name(cfg.device), cfg.epochs, cfg.out_dir.c_str());
+    cfg.metadata = {{"app", "segthor_weak"}, {"supervision", args.str("supervision")}, {"coordconv", coord_placement_name(coord)},
+                    {"cpu_convolutions", onednn::enabled() ? "onednn" : "im2col"}};
+    std::printf("training on %s%s for %d epochs, output in %s\n", device_name(cfg.device),
+                cfg.device == Device::CPU ? (onednn::enabled() ? " (oneDNN convolutions)" : " (im2col convolutions)") : "",
+                cfg.epochs, cfg.out_dir.c_str());
     // The size term's gradient summed over an image grows with its pixel count while the seed CE's does not, so the
     // paper's λ (tuned at 256×256) is scaled by (256/S)² to give the two terms the paper's balance at size S.
     const double lambda = args.real("lambda") * (256.0 / static_cast<double>(S)) * (256.0 / static_cast<double>(S));

@@ -3,7 +3,8 @@
 // A transposed convolution is the data-gradient of a plain one: y[n] = col2vol(Wᵀ · x[n]), with the roles of image
 // and column grid swapped (see conv_geom.h).
 // Key decision: with a batch of ≥ 2 samples, OpenMP runs one sample per thread with single-threaded BLAS; with one
-// sample, BLAS gets the threads (parallelism at one level, never nested).
+// sample, BLAS gets the threads (parallelism at one level, never nested). Float32 calls that oneDNN accepts take its
+// faster path (conv_onednn.h); this file stays the reference for every dtype and padding mode.
 #include "kernels/conv.h"
 
 #include <algorithm>
@@ -14,6 +15,7 @@
 #include "kernels/blas.h"
 #include "kernels/conv_cuda.h"
 #include "kernels/conv_geom.h"
+#include "kernels/conv_onednn.h"
 
 namespace seg {
 
@@ -349,9 +351,14 @@ Tensor conv_any(const Tensor& x, const Tensor& w, const Tensor& b, const ConvOpt
   const char* op = transposed ? (sd == 2 ? "conv_transpose2d" : "conv_transpose3d") : (sd == 2 ? "conv2d" : "conv3d");
   Prepared p = prepare(x, w, b, o, sd, transposed, op);
   Tensor y = Tensor::empty(p.out_shape, x.dtype(), x.device());
+  const bool fast = !x.is_cuda() && onednn::usable(p.g, p.N, transposed ? p.cin : p.cout, transposed, x.dtype(),
+                                                    b.defined());
   if (x.is_cuda()) {
     if (transposed) cuda::conv_transpose_forward(x, w, b, y, p.g);
     else cuda::conv_forward(x, w, b, y, p.g);
+  } else if (fast) {
+    if (transposed) onednn::conv_transpose_forward(x, w, b, y, p.g, p.cin);
+    else onednn::conv_forward(x, w, b, y, p.g, p.cout);
   } else {
     dispatch_float(x.dtype(), op, [&](auto tag) {
       using T = decltype(tag);
@@ -362,7 +369,7 @@ Tensor conv_any(const Tensor& x, const Tensor& w, const Tensor& b, const ConvOpt
   const bool nx = input_needs_grad(x), nw = input_needs_grad(w), nb = input_needs_grad(b);
   return record(op, y, {x, w, b},
                 [xs = nw ? x.detach() : Tensor(), xshape = x.shape(), ws = w.detach(), has_b = b.defined(), nx, nw, nb, p,
-                 transposed](const Tensor& dy) -> std::vector<Tensor> {
+                 transposed, fast](const Tensor& dy) -> std::vector<Tensor> {
                   Tensor dx = nx ? Tensor::empty(xshape, dy.dtype(), dy.device()) : Tensor();
                   Tensor dw = nw ? Tensor::empty(ws.shape(), dy.dtype(), dy.device()) : Tensor();
                   Tensor db = (nb && has_b) ? Tensor::empty({p.cout}, dy.dtype(), dy.device()) : Tensor();
@@ -372,6 +379,9 @@ Tensor conv_any(const Tensor& x, const Tensor& w, const Tensor& b, const ConvOpt
                     Tensor xc = xs.defined() ? xs : Tensor();
                     if (transposed) cuda::conv_transpose_backward(xc, ws, dy, dx, dw, db, p.g);
                     else cuda::conv_backward(xc, ws, dy, dx, dw, db, p.g);
+                  } else if (fast && dy.dtype() == DType::Float32) {
+                    if (transposed) onednn::conv_transpose_backward(xin, ws, dy, dx, dw, db, p.g, p.cin, has_b);
+                    else onednn::conv_backward(xin, ws, dy, dx, dw, db, p.g, p.cout, has_b);
                   } else {
                     dispatch_float(dy.dtype(), "conv backward", [&](auto tag) {
                       using T = decltype(tag);

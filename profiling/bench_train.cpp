@@ -13,6 +13,7 @@
 #include "engine/optim.h"
 #include "engine/rng.h"
 #include "kernels/blas.h"
+#include "kernels/conv_onednn.h"
 #include "kernels/nll.h"
 #include "models/residual_unet.h"
 
@@ -61,9 +62,13 @@ int main(int argc, char** argv) {
                             "--batch " + std::to_string(B) + " --size " + std::to_string(S) + " --steps " +
                                 std::to_string(steps) + " --coordconv " + args.str("coordconv") + " --threads " +
                                 std::to_string(max_threads()));
-    std::printf("bench_train: residual U-Net (coordconv %s, %.2f M parameters), batch %lld, %lldx%lld, %s, %d threads\n\n",
+    std::printf("bench_train: residual U-Net (coordconv %s, %.2f M parameters), batch %lld, %lldx%lld, %s, %d threads\n",
                 args.str("coordconv").c_str(), model.num_parameters() / 1e6, static_cast<long long>(B),
                 static_cast<long long>(S), static_cast<long long>(S), device_name(dev), max_threads());
+    if (dev == Device::CPU)
+      std::printf("CPU convolutions: %s\n", onednn::enabled() ? "oneDNN (SEG_CPU_CONV=im2col times the im2col + BLAS reference)"
+                                                              : "im2col + BLAS");
+    std::printf("\n");
     std::printf("| %-10s | %12s | %10s | %10s | %12s |\n", "impl", "ms/step med", "min", "images/s", "peak MiB");
     std::printf("|------------|--------------|------------|------------|--------------|\n");
     std::printf("| %-10s | %12.1f | %10.1f | %10.2f | %12.1f |\n", "ours", tm.median_ms, tm.min_ms, B * 1e3 / tm.median_ms, peak_mb);

@@ -9,6 +9,9 @@
 #include "data/formats/png_io.h"
 #include "data/report/overlay.h"
 #include "data/report/svg_plot.h"
+#include "engine/device.h"
+#include "kernels/blas.h"
+#include "kernels/conv_onednn.h"
 
 namespace seg {
 
@@ -76,6 +79,8 @@ void write_segthor_report(const std::string& out, const cli::Args& args, const S
   nlohmann::json j;
   j["app"] = "segthor_weak";
   j["config"] = args.values();
+  j["runtime"] = {{"device", device_name(device)}, {"threads", max_threads()},
+                  {"cpu_convolutions", onednn::enabled() ? "onednn" : "im2col"}};
   j["data"] = {{"source", data.source}, {"train_patients", data.train.size()}, {"val_patients", data.val.size()},
                {"train_slices", data.train_slices}, {"bounds", {data.bounds[0], data.bounds[1]}}};
   for (const auto& p : data.train) j["data"]["train_ids"].push_back(p.id);

@@ -8,7 +8,8 @@ with odd sizes; tools/opcheck/cases_kernels.py and tools/opcheck/cases_project.p
 each defines `cases(torch)` -> list of dicts {name, op, attrs, inputs: {role: tensor}} (optional: grads: [roles],
 rtol, atol, fn(inputs, attrs) -> tensor); cases_project.py also defines `ops(torch)` -> {op: fn} with the reference
 definitions of the project's ops. Outputs and gradients come from torch.autograd on a random grad_output.
-Key decisions: float64 everywhere (the engine runs <f8 cases in double, so tolerances can be tight); the values are
+Key decisions: float64 (the engine runs <f8 cases in double, so tolerances can be tight), except a few float32
+convolution cases (store="f4") that exercise the float32 path training takes; the values are
 seeded (the same command writes the same files); the folder is rewritten from scratch (stale .npy files removed).
 """
 import argparse
@@ -180,6 +181,41 @@ def conv_cases():
     return out
 
 
+def conv_f32_cases():
+    """Zero-padded convolutions stored as float32 (<f4): the engine runs them in float32, which is the path training
+    takes (oneDNN where the build has it). The reference is computed in float64 from the float32-rounded inputs."""
+    out = []
+    v2 = [
+        ("unet3x3", (2, 16, 17, 15), (24, 16, 3, 3), dict(stride=[1, 1], padding=[1, 1], dilation=[1, 1]), True),
+        ("first_layer", (3, 1, 19, 18), (8, 1, 3, 3), dict(stride=[1, 1], padding=[1, 1], dilation=[1, 1]), True),
+        ("stride2_odd", (2, 8, 15, 13), (8, 8, 3, 3), dict(stride=[2, 2], padding=[0, 0], dilation=[1, 1]), False),
+        ("rect_dil", (1, 6, 14, 17), (5, 6, 3, 2), dict(stride=[2, 1], padding=[1, 0], dilation=[1, 2]), True),
+    ]
+    for tag, xs, ws, attrs, bias in v2:
+        inp = dict(input=randn(*xs), weight=randn(*ws, scale=0.2))
+        if bias:
+            inp["bias"] = randn(ws[0])
+        out.append(dict(C("conv2d_f32_" + tag, "conv2d", dict(attrs, padding_mode="zeros"), **inp), store="f4"))
+    out.append(dict(C("conv3d_f32_plain", "conv3d", dict(stride=[1, 1, 1], padding=[1, 1, 1], dilation=[1, 1, 1],
+                                                          padding_mode="zeros"),
+                      input=randn(2, 4, 7, 9, 8), weight=randn(6, 4, 3, 3, 3, scale=0.2), bias=randn(6)), store="f4"))
+    t2 = [
+        ("unet_up", (2, 16, 7, 9), (16, 8, 3, 3), dict(stride=[2, 2], padding=[1, 1], output_padding=[1, 1], dilation=[1, 1]), True),
+        ("op_past_pad", (1, 6, 5, 6), (6, 4, 3, 3), dict(stride=[3, 2], padding=[0, 0], output_padding=[2, 1], dilation=[1, 1]), False),
+    ]
+    for tag, xs, ws, attrs, bias in t2:
+        inp = dict(input=randn(*xs), weight=randn(*ws, scale=0.2))
+        if bias:
+            inp["bias"] = randn(ws[1])
+        out.append(dict(C("conv_transpose2d_f32_" + tag, "conv_transpose2d", attrs, **inp), store="f4"))
+    out.append(dict(C("conv_transpose3d_f32_up", "conv_transpose3d",
+                      dict(stride=[2, 2, 2], padding=[1, 1, 1], output_padding=[1, 1, 1], dilation=[1, 1, 1]),
+                      input=randn(1, 6, 3, 4, 5), weight=randn(6, 4, 3, 3, 3, scale=0.2), bias=randn(4)), store="f4"))
+    for c in out:
+        c["rtol"], c["atol"] = 1e-4, 1e-4  # float32 sums of up to ~150 products
+    return out
+
+
 def norm_act_cases():
     out = []
     for tag, shape, eps in [("2d", (3, 4, 5, 3), 1e-5), ("3d", (2, 3, 3, 4, 5), 1e-3), ("1d", (5, 3), 1e-5)]:
@@ -307,7 +343,8 @@ def extra_cases():
 def builtin_cases(seed):
     out = []
     # Each family draws from its own seeded stream: adding a case changes the values of its own family only.
-    for k, family in enumerate((conv_cases, norm_act_cases, pool_upsample_cases, softmax_loss_cases, extra_cases)):
+    for k, family in enumerate((conv_cases, norm_act_cases, pool_upsample_cases, softmax_loss_cases, extra_cases,
+                                conv_f32_cases)):
         reseed(seed * 1000 + k)
         out += family()
     return out
@@ -331,9 +368,9 @@ def as_tensor(v):
     return t.detach().to(torch.int64).contiguous()
 
 
-def save(path, t):
+def save(path, t, store="f8"):
     arr = np.asarray(t.detach().cpu().numpy(), order="C")  # (np.ascontiguousarray would turn 0-d into 1-d)
-    arr = arr.astype("<f8") if arr.dtype.kind == "f" else arr.astype("<i8")
+    arr = arr.astype("<" + store) if arr.dtype.kind == "f" else arr.astype("<i8")
     np.save(path, arr, allow_pickle=False)
 
 
@@ -344,7 +381,10 @@ def write_case(out_dir, case, ops):
     if fn is None:
         print("gen_cases: WARNING: no reference for op '%s'; case '%s' skipped (give the case an 'fn')" % (op, name))
         return None
+    store = case.get("store", "f8")  # "f4": float32 files; the reference is computed from the rounded inputs
     inputs = {k: as_tensor(v) for k, v in case["inputs"].items()}
+    if store == "f4":
+        inputs = {k: t.to(torch.float32).to(torch.float64) if t.is_floating_point() else t for k, t in inputs.items()}
     if "grads" in case:
         diff = list(case["grads"])
     else:
@@ -359,19 +399,20 @@ def write_case(out_dir, case, ops):
             entry[k] = case[k]
     for k, t in inputs.items():
         entry["inputs"][k] = "%s.%s.npy" % (name, k)
-        save(os.path.join(out_dir, entry["inputs"][k]), t)
-    save(os.path.join(out_dir, name + ".output.npy"), out)
+        save(os.path.join(out_dir, entry["inputs"][k]), t, store)
+    save(os.path.join(out_dir, name + ".output.npy"), out, store)
     if diff:
         g = torch.Generator().manual_seed(zlib.crc32(name.encode()))
         go = torch.randn(out.shape, generator=g, dtype=torch.float64)
         grads = torch.autograd.grad(out, [inputs[k] for k in diff], go, allow_unused=True)
         entry["grad_output"] = name + ".grad_output.npy"
-        save(os.path.join(out_dir, entry["grad_output"]), go)
+        go = go.to(torch.float32).to(torch.float64) if store == "f4" else go
+        save(os.path.join(out_dir, entry["grad_output"]), go, store)
         entry["grads"] = {}
         for k, gk in zip(diff, grads):
             gk = torch.zeros_like(inputs[k]) if gk is None else gk
             entry["grads"][k] = "%s.grad.%s.npy" % (name, k)
-            save(os.path.join(out_dir, entry["grads"][k]), gk)
+            save(os.path.join(out_dir, entry["grads"][k]), gk, store)
     return entry
 
 
