@@ -1,6 +1,7 @@
 // bench_ops: forward+backward time of the convolutions that dominate training, ours vs PyTorch on the same shapes.
 // Rows: conv2d 3×3 at batch 4, 32→32, 256×256 (forward; forward+backward), transposed conv 3×3 stride 2, and the
 // full stack of 3×3 convs of the residual U-Net at batch 4, 256×256 (forward+backward summed over its layers).
+// Columns: our default CPU path (oneDNN where built), our im2col + BLAS reference path, and PyTorch.
 #include <cstdio>
 #include <cstring>
 #include <string>
@@ -10,6 +11,7 @@
 #include "engine/rng.h"
 #include "kernels/blas.h"
 #include "kernels/conv.h"
+#include "kernels/conv_onednn.h"
 #include "kernels/reduce.h"
 
 using namespace seg;
@@ -96,32 +98,52 @@ int main(int argc, char** argv) {
   stack.push_back({4, 256, 512, 16, 16});
   for (int k = 0; k < 4; ++k) stack.push_back({4, 512, 512, 16, 16});
 
-  std::printf("bench_ops: %d threads, median of %d runs after warm-up\n\n", max_threads(), reps);
-  const double fwd = time_conv(base, false, reps);
-  const double fb = time_conv(base, true, reps);
-  const double ct = time_convt({4, 64, 32, 128, 128}, reps);
-  double stack_ms = 0, stack_gf = 0;
-  for (const auto& s : stack) {
-    stack_ms += time_conv(s, true, std::max(1, reps / 2));
-    stack_gf += conv_gflop(s, 3);
+  std::printf("bench_ops: %d threads, median of %d runs after warm-up; default CPU convolutions: %s\n\n", max_threads(), reps,
+              onednn::enabled() ? "oneDNN" : "im2col + BLAS");
+  struct Times {
+    double fwd = 0, fb = 0, ct = 0, stack_ms = 0, stack_gf = 0;
+  };
+  auto time_all = [&] {
+    Times t;
+    t.fwd = time_conv(base, false, reps);
+    t.fb = time_conv(base, true, reps);
+    t.ct = time_convt({4, 64, 32, 128, 128}, reps);
+    for (const auto& s : stack) {
+      t.stack_ms += time_conv(s, true, std::max(1, reps / 2));
+      t.stack_gf += conv_gflop(s, 3);
+    }
+    return t;
+  };
+  const Times dflt = time_all();
+  Times ref;
+  const bool two_paths = onednn::enabled();
+  if (two_paths) {
+    onednn::set_enabled(false);
+    ref = time_all();
+    onednn::set_enabled(true);
   }
   std::map<std::string, double> pt;
   if (torch) pt = bench::run_torch(bench::script_dir() + "/bench_ops_torch.py", "--reps " + std::to_string(reps));
 
-  auto row = [&](const char* name, const char* key, double ms, double gflop) {
+  auto row = [&](const char* name, const char* key, double ms, double ref_ms, double gflop) {
     std::printf("| %-46s | %9.1f | %8.1f |", name, ms, gflop / (ms / 1e3));
+    if (two_paths) std::printf(" %10.1f |", ref_ms);
+    else std::printf(" %10s |", "n/a");
     auto it = pt.find(key);
     if (it != pt.end()) std::printf(" %9.1f | %6.2f |\n", it->second, ms / it->second);
     else std::printf(" %9s | %6s |\n", "n/a", "n/a");
   };
-  std::printf("| %-46s | %9s | %8s | %9s | %6s |\n", "case", "ours ms", "GFLOP/s", "torch ms", "ratio");
-  std::printf("|%s|%s|%s|%s|%s|\n", std::string(48, '-').c_str(), std::string(11, '-').c_str(),
-              std::string(10, '-').c_str(), std::string(11, '-').c_str(), std::string(8, '-').c_str());
-  row("conv2d 3x3 fwd, 4x32->32, 256x256", "conv_fwd", fwd, conv_gflop(base, 1));
-  row("conv2d 3x3 fwd+bwd, 4x32->32, 256x256", "conv_fwdbwd", fb, conv_gflop(base, 3));
-  row("conv_transpose2d 3x3 s2 fwd+bwd, 4x64->32, 128^2", "convt_fwdbwd", ct, conv_gflop({4, 32, 64, 128, 128}, 3) * 4 / 4);
-  row("residual U-Net 3x3 conv stack fwd+bwd, 4x256^2", "stack_fwdbwd", stack_ms, stack_gf);
+  std::printf("| %-46s | %9s | %8s | %10s | %9s | %6s |\n", "case", "ours ms", "GFLOP/s", "im2col ms", "torch ms", "ratio");
+  std::printf("|%s|%s|%s|%s|%s|%s|\n", std::string(48, '-').c_str(), std::string(11, '-').c_str(),
+              std::string(10, '-').c_str(), std::string(12, '-').c_str(), std::string(11, '-').c_str(),
+              std::string(8, '-').c_str());
+  row("conv2d 3x3 fwd, 4x32->32, 256x256", "conv_fwd", dflt.fwd, ref.fwd, conv_gflop(base, 1));
+  row("conv2d 3x3 fwd+bwd, 4x32->32, 256x256", "conv_fwdbwd", dflt.fb, ref.fb, conv_gflop(base, 3));
+  row("conv_transpose2d 3x3 s2 fwd+bwd, 4x64->32, 128^2", "convt_fwdbwd", dflt.ct, ref.ct,
+      conv_gflop({4, 32, 64, 128, 128}, 3));
+  row("residual U-Net 3x3 conv stack fwd+bwd, 4x256^2", "stack_fwdbwd", dflt.stack_ms, ref.stack_ms, dflt.stack_gf);
   if (pt.empty() && torch) std::printf("\n(PyTorch figures: /usr/bin/python3 with torch not importable here)\n");
-  std::printf("\nratio = ours / PyTorch (lower is better; target for conv2d fwd+bwd: <= 1.5)\n");
+  std::printf("\nours = the default path; im2col = our reference path (SEG_CPU_CONV=im2col); ratio = ours / PyTorch (lower is\n"
+              "better; target for conv2d fwd+bwd: <= 1.5)\n");
   return 0;
 }
