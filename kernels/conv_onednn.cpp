@@ -15,7 +15,6 @@
 #include <memory>
 #include <mutex>
 #include <optional>
-#include <tuple>
 #include <unordered_map>
 #include <vector>
 #endif
@@ -142,8 +141,8 @@ struct Geometry {
   memory::dims src, dst, wei, strides, dilates, pad_l, pad_r;
 };
 
-// Key: everything the primitives depend on.
-using Key = std::tuple<bool, bool, int64_t, int64_t, int64_t, std::vector<int64_t>>;
+// Key: everything the primitives depend on (the kind flags, then every dims list with its length).
+using Key = std::vector<int64_t>;
 
 struct Plan {
   bool ok = false;
@@ -208,12 +207,12 @@ Geometry describe(const ConvGeom& c, int64_t N, int64_t other, bool transposed, 
 }
 
 Key key_of(const Geometry& g) {
-  std::vector<int64_t> v;
+  Key v{g.transposed ? 1 : 0, g.has_bias ? 1 : 0};
   for (const auto* dims : {&g.src, &g.dst, &g.wei, &g.strides, &g.dilates, &g.pad_l, &g.pad_r}) {
     v.push_back(static_cast<int64_t>(dims->size()));
     v.insert(v.end(), dims->begin(), dims->end());
   }
-  return {g.transposed, g.has_bias, g.N, g.src_c, g.dst_c, v};
+  return v;
 }
 
 void build_forward(Plan& p) {
