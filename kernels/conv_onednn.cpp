@@ -215,80 +215,68 @@ Key key_of(const Geometry& g) {
   return v;
 }
 
-void build_forward(Plan& p) {
+// The oneDNN primitive families of a plain and of a transposed convolution; the plan builders are written once.
+struct ConvKind {
+  using Fwd = dnnl::convolution_forward;
+  using BwdData = dnnl::convolution_backward_data;
+  using BwdWeights = dnnl::convolution_backward_weights;
+  static constexpr dnnl::algorithm alg = dnnl::algorithm::convolution_direct;
+  static std::optional<Fwd::primitive_desc>& hint(Plan& p) { return p.conv_pd; }
+};
+struct DeconvKind {
+  using Fwd = dnnl::deconvolution_forward;
+  using BwdData = dnnl::deconvolution_backward_data;
+  using BwdWeights = dnnl::deconvolution_backward_weights;
+  static constexpr dnnl::algorithm alg = dnnl::algorithm::deconvolution_direct;
+  static std::optional<Fwd::primitive_desc>& hint(Plan& p) { return p.deconv_pd; }
+};
+
+template <class K>
+void build_forward_as(Plan& p) {
   const Geometry& g = p.geo;
-  auto& e = cpu_engine();
   p.bias_md = memory::desc({g.dst_c}, dt::f32, tag::a);
-  const memory::desc no_bias;
-  if (!g.transposed) {
-    dnnl::convolution_forward::desc d(dnnl::prop_kind::forward_training, dnnl::algorithm::convolution_direct,
-                                      any(g.src), any(g.wei), g.has_bias ? p.bias_md : no_bias, any(g.dst), g.strides,
-                                      g.dilates, g.pad_l, g.pad_r);
-    p.conv_pd.emplace(d, e);
-    p.fwd = dnnl::convolution_forward(*p.conv_pd);
-    p.f_src.bind(plain(g.src), p.conv_pd->src_desc(), true, false);
-    p.f_wei.bind(user_weights(g), p.conv_pd->weights_desc(), true, false);
-    p.f_dst.bind(plain(g.dst), p.conv_pd->dst_desc(), false, true);
-  } else {
-    dnnl::deconvolution_forward::desc d(dnnl::prop_kind::forward_training, dnnl::algorithm::deconvolution_direct,
-                                        any(g.src), any(g.wei), g.has_bias ? p.bias_md : no_bias, any(g.dst),
-                                        g.strides, g.dilates, g.pad_l, g.pad_r);
-    p.deconv_pd.emplace(d, e);
-    p.fwd = dnnl::deconvolution_forward(*p.deconv_pd);
-    p.f_src.bind(plain(g.src), p.deconv_pd->src_desc(), true, false);
-    p.f_wei.bind(user_weights(g), p.deconv_pd->weights_desc(), true, false);
-    p.f_dst.bind(plain(g.dst), p.deconv_pd->dst_desc(), false, true);
-  }
+  typename K::Fwd::desc d(dnnl::prop_kind::forward_training, K::alg, any(g.src), any(g.wei),
+                          g.has_bias ? p.bias_md : memory::desc(), any(g.dst), g.strides, g.dilates, g.pad_l, g.pad_r);
+  auto& pd = K::hint(p).emplace(d, cpu_engine());
+  p.fwd = typename K::Fwd(pd);
+  p.f_src.bind(plain(g.src), pd.src_desc(), true, false);
+  p.f_wei.bind(user_weights(g), pd.weights_desc(), true, false);
+  p.f_dst.bind(plain(g.dst), pd.dst_desc(), false, true);
 }
 
-void build_backward_data(Plan& p) {
+template <class K>
+void build_backward_data_as(Plan& p) {
   const Geometry& g = p.geo;
-  auto& e = cpu_engine();
-  if (!g.transposed) {
-    dnnl::convolution_backward_data::desc d(dnnl::algorithm::convolution_direct, any(g.src), any(g.wei), any(g.dst),
-                                            g.strides, g.dilates, g.pad_l, g.pad_r);
-    dnnl::convolution_backward_data::primitive_desc pd(d, e, *p.conv_pd);
-    p.bwd_data = dnnl::convolution_backward_data(pd);
-    p.bd_ddst.bind(plain(g.dst), pd.diff_dst_desc(), true, false);
-    p.bd_wei.bind(user_weights(g), pd.weights_desc(), true, false);
-    p.bd_dsrc.bind(plain(g.src), pd.diff_src_desc(), false, true);
-  } else {
-    dnnl::deconvolution_backward_data::desc d(dnnl::algorithm::deconvolution_direct, any(g.src), any(g.wei),
-                                              any(g.dst), g.strides, g.dilates, g.pad_l, g.pad_r);
-    dnnl::deconvolution_backward_data::primitive_desc pd(d, e, *p.deconv_pd);
-    p.bwd_data = dnnl::deconvolution_backward_data(pd);
-    p.bd_ddst.bind(plain(g.dst), pd.diff_dst_desc(), true, false);
-    p.bd_wei.bind(user_weights(g), pd.weights_desc(), true, false);
-    p.bd_dsrc.bind(plain(g.src), pd.diff_src_desc(), false, true);
-  }
+  typename K::BwdData::desc d(K::alg, any(g.src), any(g.wei), any(g.dst), g.strides, g.dilates, g.pad_l, g.pad_r);
+  typename K::BwdData::primitive_desc pd(d, cpu_engine(), *K::hint(p));
+  p.bwd_data = typename K::BwdData(pd);
+  p.bd_ddst.bind(plain(g.dst), pd.diff_dst_desc(), true, false);
+  p.bd_wei.bind(user_weights(g), pd.weights_desc(), true, false);
+  p.bd_dsrc.bind(plain(g.src), pd.diff_src_desc(), false, true);
   p.bd_built = true;
 }
 
-void build_backward_weights(Plan& p) {
+// With the bias gradient when the convolution has a bias.
+template <class K>
+void build_backward_weights_as(Plan& p) {
   const Geometry& g = p.geo;
-  auto& e = cpu_engine();
-  const bool with_bias = g.has_bias;
-  const memory::desc bias = with_bias ? p.bias_md : memory::desc();
-  if (!g.transposed) {
-    dnnl::convolution_backward_weights::desc d(dnnl::algorithm::convolution_direct, any(g.src), any(g.wei), bias,
-                                               any(g.dst), g.strides, g.dilates, g.pad_l, g.pad_r);
-    dnnl::convolution_backward_weights::primitive_desc pd(d, e, *p.conv_pd);
-    p.bwd_weights = dnnl::convolution_backward_weights(pd);
-    p.bw_src.bind(plain(g.src), pd.src_desc(), true, false);
-    p.bw_ddst.bind(plain(g.dst), pd.diff_dst_desc(), true, false);
-    p.bw_dwei.bind(user_weights(g), pd.diff_weights_desc(), false, true);
-    if (with_bias) p.bw_dbias.bind(p.bias_md, pd.diff_bias_desc(), false, true);
-  } else {
-    dnnl::deconvolution_backward_weights::desc d(dnnl::algorithm::deconvolution_direct, any(g.src), any(g.wei), bias,
-                                                 any(g.dst), g.strides, g.dilates, g.pad_l, g.pad_r);
-    dnnl::deconvolution_backward_weights::primitive_desc pd(d, e, *p.deconv_pd);
-    p.bwd_weights = dnnl::deconvolution_backward_weights(pd);
-    p.bw_src.bind(plain(g.src), pd.src_desc(), true, false);
-    p.bw_ddst.bind(plain(g.dst), pd.diff_dst_desc(), true, false);
-    p.bw_dwei.bind(user_weights(g), pd.diff_weights_desc(), false, true);
-    if (with_bias) p.bw_dbias.bind(p.bias_md, pd.diff_bias_desc(), false, true);
-  }
+  typename K::BwdWeights::desc d(K::alg, any(g.src), any(g.wei), g.has_bias ? p.bias_md : memory::desc(), any(g.dst),
+                                 g.strides, g.dilates, g.pad_l, g.pad_r);
+  typename K::BwdWeights::primitive_desc pd(d, cpu_engine(), *K::hint(p));
+  p.bwd_weights = typename K::BwdWeights(pd);
+  p.bw_src.bind(plain(g.src), pd.src_desc(), true, false);
+  p.bw_ddst.bind(plain(g.dst), pd.diff_dst_desc(), true, false);
+  p.bw_dwei.bind(user_weights(g), pd.diff_weights_desc(), false, true);
+  if (g.has_bias) p.bw_dbias.bind(p.bias_md, pd.diff_bias_desc(), false, true);
   p.bw_built = true;
+}
+
+void build_forward(Plan& p) { p.geo.transposed ? build_forward_as<DeconvKind>(p) : build_forward_as<ConvKind>(p); }
+void build_backward_data(Plan& p) {
+  p.geo.transposed ? build_backward_data_as<DeconvKind>(p) : build_backward_data_as<ConvKind>(p);
+}
+void build_backward_weights(Plan& p) {
+  p.geo.transposed ? build_backward_weights_as<DeconvKind>(p) : build_backward_weights_as<ConvKind>(p);
 }
 
 std::mutex& plans_mutex() {

@@ -121,6 +121,14 @@ def C(name, op, attrs, **inputs):
     return {"name": name, "op": op, "attrs": attrs, "inputs": inputs}
 
 
+def conv_inputs(xs, ws, bias, channels, scale):
+    """Random input and weight (scaled), and a bias of `channels` values when asked (drawn in that order)."""
+    inp = dict(input=randn(*xs), weight=randn(*ws, scale=scale))
+    if bias:
+        inp["bias"] = randn(channels)
+    return inp
+
+
 def conv_cases():
     out = []
     # name, input shape, weight shape, attrs, bias
@@ -138,9 +146,7 @@ def conv_cases():
     ]
     for tag, xs, ws, attrs, bias in v2:
         attrs = dict(attrs, padding_mode="reflect" if tag.startswith("reflect") else "zeros")
-        inp = dict(input=randn(*xs), weight=randn(*ws, scale=0.5))
-        if bias:
-            inp["bias"] = randn(ws[0])
+        inp = conv_inputs(xs, ws, bias, ws[0], 0.5)
         out.append(C("conv2d_" + tag, "conv2d", attrs, **inp))
     v3 = [
         ("plain", (1, 2, 5, 6, 7), (3, 2, 3, 3, 3), dict(stride=[1, 1, 1], padding=[1, 1, 1], dilation=[1, 1, 1]), True),
@@ -152,9 +158,7 @@ def conv_cases():
     ]
     for tag, xs, ws, attrs, bias in v3:
         attrs = dict(attrs, padding_mode="reflect" if tag.startswith("reflect") else "zeros")
-        inp = dict(input=randn(*xs), weight=randn(*ws, scale=0.5))
-        if bias:
-            inp["bias"] = randn(ws[0])
+        inp = conv_inputs(xs, ws, bias, ws[0], 0.5)
         out.append(C("conv3d_" + tag, "conv3d", attrs, **inp))
     t2 = [
         ("plain", (2, 3, 5, 4), (3, 2, 3, 3), dict(stride=[1, 1], padding=[0, 0], output_padding=[0, 0], dilation=[1, 1]), True),
@@ -164,9 +168,7 @@ def conv_cases():
         ("dil2", (1, 2, 4, 4), (2, 2, 3, 3), dict(stride=[1, 1], padding=[1, 1], output_padding=[0, 0], dilation=[2, 2]), True),
     ]
     for tag, xs, ws, attrs, bias in t2:
-        inp = dict(input=randn(*xs), weight=randn(*ws, scale=0.5))
-        if bias:
-            inp["bias"] = randn(ws[1])
+        inp = conv_inputs(xs, ws, bias, ws[1], 0.5)
         out.append(C("conv_transpose2d_" + tag, "conv_transpose2d", attrs, **inp))
     t3 = [
         ("up2", (1, 3, 3, 4, 5), (3, 2, 2, 2, 2), dict(stride=[2, 2, 2], padding=[0, 0, 0], output_padding=[0, 0, 0], dilation=[1, 1, 1]), True),
@@ -174,9 +176,7 @@ def conv_cases():
         ("plain", (2, 2, 3, 4, 3), (2, 3, 3, 3, 3), dict(stride=[1, 1, 1], padding=[1, 1, 1], output_padding=[0, 0, 0], dilation=[1, 1, 1]), False),
     ]
     for tag, xs, ws, attrs, bias in t3:
-        inp = dict(input=randn(*xs), weight=randn(*ws, scale=0.5))
-        if bias:
-            inp["bias"] = randn(ws[1])
+        inp = conv_inputs(xs, ws, bias, ws[1], 0.5)
         out.append(C("conv_transpose3d_" + tag, "conv_transpose3d", attrs, **inp))
     return out
 
@@ -192,9 +192,7 @@ def conv_f32_cases():
         ("rect_dil", (1, 6, 14, 17), (5, 6, 3, 2), dict(stride=[2, 1], padding=[1, 0], dilation=[1, 2]), True),
     ]
     for tag, xs, ws, attrs, bias in v2:
-        inp = dict(input=randn(*xs), weight=randn(*ws, scale=0.2))
-        if bias:
-            inp["bias"] = randn(ws[0])
+        inp = conv_inputs(xs, ws, bias, ws[0], 0.2)
         out.append(dict(C("conv2d_f32_" + tag, "conv2d", dict(attrs, padding_mode="zeros"), **inp), store="f4"))
     out.append(dict(C("conv3d_f32_plain", "conv3d", dict(stride=[1, 1, 1], padding=[1, 1, 1], dilation=[1, 1, 1],
                                                           padding_mode="zeros"),
@@ -204,9 +202,7 @@ def conv_f32_cases():
         ("op_past_pad", (1, 6, 5, 6), (6, 4, 3, 3), dict(stride=[3, 2], padding=[0, 0], output_padding=[2, 1], dilation=[1, 1]), False),
     ]
     for tag, xs, ws, attrs, bias in t2:
-        inp = dict(input=randn(*xs), weight=randn(*ws, scale=0.2))
-        if bias:
-            inp["bias"] = randn(ws[1])
+        inp = conv_inputs(xs, ws, bias, ws[1], 0.2)
         out.append(dict(C("conv_transpose2d_f32_" + tag, "conv_transpose2d", attrs, **inp), store="f4"))
     out.append(dict(C("conv_transpose3d_f32_up", "conv_transpose3d",
                       dict(stride=[2, 2, 2], padding=[1, 1, 1], output_padding=[1, 1, 1], dilation=[1, 1, 1]),
