@@ -342,6 +342,9 @@ std::vector<conv_algo::Candidate> candidates(const CudnnConv& d, int direction, 
                                                                   CUDNN_CONVOLUTION_BWD_FILTER_ALGO_COUNT, &n, perf), op);
     list = conv_algo::usable_candidates(perf, n, tensor_ops, kMaxWorkspace, tensor_math, CUDNN_FMA_MATH);
   }
+  if (list.empty())
+    std::fprintf(stderr, "%s: cuDNN suggests no usable algorithm for %s (direction %d); using im2col + cuBLAS\n", op,
+                 d.key.c_str(), direction);
   std::lock_guard<std::mutex> lock(g_algo_mu);
   g_algo_cache[key] = list;
   return list;

@@ -1,11 +1,30 @@
 // The device layer: probing never throws and gives a reason without a GPU; the caching allocator reuses blocks;
 // copies round-trip; errors name the op.
+#include <cstdio>
+
 #include "cuda_test_util.h"
 #include "engine/allocator.h"
 #include "engine/device.h"
+#include "kernels/conv_cuda.h"
 
 using namespace seg;
 using namespace seg::cudatest;
+
+namespace {
+// Prints once per run what the tests exercise (profiling/gpu_check.sh copies the line into its report).
+class Banner : public ::testing::Environment {
+  void SetUp() override {
+    if (kCpuHalf) {
+      std::printf("[cuda tests] CPU half: the side under test runs on the CPU too\n");
+    } else if (!cuda_available()) {
+      std::printf("[cuda tests] no GPU: %s\n", cuda_unavailable_reason().c_str());
+    } else {
+      std::printf("[cuda tests] convolutions: %s\n", cuda::conv_path().c_str());
+    }
+  }
+};
+const ::testing::Environment* const kBanner = ::testing::AddGlobalTestEnvironment(new Banner);
+}  // namespace
 
 TEST(CudaDevice, ProbeGivesAReasonWhenUnavailable) {
   const bool ok = cuda_available();

@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
-# hiding_test.sh OUT: the rehearsal's hiding works in both directions on this machine.
+# hiding_test.sh OUT [FULL_BUILD]: the rehearsal's hiding and its audit work in both directions on this machine.
 #  1. Without profiling/gpu_check_hide.cmake, cmake/SegAssertHidden.cmake reports every library of the list whose
 #     Debian package is installed here (so the check is able to see them);
-#  2. with it, nothing is found and the configure succeeds (so the gpu-check rehearsal sees what the GPU node sees).
+#  2. with it, nothing is found and the configure succeeds (so the gpu-check rehearsal sees what the GPU node sees);
+#  3. given the full build (which uses those libraries), profiling/gpu_check_audit.sh fails on it, naming them (so the
+#     audit the rehearsal passes is able to see a leak).
 set -euo pipefail
 out=$1
 src="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -34,4 +36,14 @@ echo "== 2. hidden by profiling/gpu_check_hide.cmake"
 cmake -S "$src/hidden_probe" -B "$out/hidden" -C "$root/profiling/gpu_check_hide.cmake" > "$out/hidden.log" 2>&1 ||
   { cat "$out/hidden.log"; fail "with the rehearsal's hiding, some library can still be found"; }
 grep "verified hidden" "$out/hidden.log"
+
+if [ -n "${2:-}" ]; then
+  echo "== 3. the audit sees the libraries a full build uses"
+  if bash "$root/profiling/gpu_check_audit.sh" "$2" > "$out/audit_full.log" 2>&1; then
+    cat "$out/audit_full.log"; fail "the audit passed a build that links OpenBLAS"
+  fi
+  grep -q "needs libopenblas" "$out/audit_full.log" || { cat "$out/audit_full.log"; fail "the audit did not name OpenBLAS"; }
+  grep -q "belong to a hidden package" "$out/audit_full.log" || { cat "$out/audit_full.log"; fail "the audit did not see cblas.h"; }
+  grep "^FAIL" "$out/audit_full.log" | head -3
+fi
 echo "PASS: hiding"
