@@ -75,10 +75,12 @@ void copy_state(const Module& from, Module& to) {
   for (size_t i = 0; i < c.size(); ++i) d[i].second.copy_from_(c[i].second);
 }
 
+const ResidualUNet::Config kModel{.in_channels = 1, .classes = 2, .coord = CoordPlacement::All, .seed = 3};
+
 // Two models from one seed (the second on the test device), in dtype, BatchNorm in training or eval mode (eval:
 // running statistics from one training-mode pass of the CPU model, copied to the other).
 struct Pair {
-  ResidualUNet mc{1, 2, CoordPlacement::All, 3}, mg{1, 2, CoordPlacement::All, 3};
+  ResidualUNet mc{kModel}, mg{kModel};
   Tensor x, t;
   Pair(DType dtype, bool train_mode) {
     x = rand_tensor({2, 1, 32, 32}, 1, -1, 1, false).to(dtype);
@@ -151,7 +153,7 @@ void check_step(DType dtype, bool train_mode, double grad_tol, double update_tol
 }  // namespace
 
 TEST(CudaTrain, FeedsBatchnormNamesTheBiasesBeforeBatchNorm) {
-  ResidualUNet m(1, 2, CoordPlacement::None, 0, 4);
+  ResidualUNet m({.base_width = 4});
   int n = 0;
   for (const auto& [name, p] : m.named_parameters()) {
     if (feeds_batchnorm(name)) ++n;
