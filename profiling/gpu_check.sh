@@ -204,6 +204,7 @@ step() {
   if [ $budget -lt 10 ]; then skip "$id" "skipped: out of time (${left}s left of ${DEADLINE}s)"; return 0; fi
   local log="$REPDIR/logs/$id.log" t0=$SECONDS rc cmdline
   cmdline=$(echo "$*" | tr -s '\n ' ' ' | cut -c1-240)
+  [ "$1" = bash ] && [ "$2" = -c ] && cmdline="bash -c <the script in profiling/gpu_check.sh, step $id>"
   echo "==> $id (limit ${budget}s): $cmdline"
   timeout --kill-after=10 "$budget" "$@" > "$log" 2>&1
   rc=$?
@@ -242,7 +243,7 @@ echo "gpu_check ($MODE): report $REPORT, deadline ${DEADLINE}s"
 step env -- bash -c '
   echo "--- nvidia-smi"; nvidia-smi 2>&1 | head -20 || echo "nvidia-smi: not found"
   echo "--- nvcc"; nvcc --version 2>&1 | tail -2 || echo "nvcc: not found"
-  echo "--- compute-sanitizer"; compute-sanitizer --version 2>&1 | head -2 || echo "not found"
+  echo "--- compute-sanitizer"; ls '"$CUDA_HOME"'/bin/compute-sanitizer '"$CUDA_HOME"'/compute-sanitizer/compute-sanitizer 2>&1
   echo "--- cmake / ninja / compilers"; cmake --version | head -1; ninja --version 2>&1 || echo "ninja: not found"
   gcc --version | head -1; g++ --version | head -1; echo "cores: $(nproc)"; free -g | head -2; df -h . | tail -1
   echo "--- python with torch"
@@ -252,7 +253,7 @@ step env -- bash -c '
   echo "--- cuDNN"
   ls -l '"$VENV"'/lib/python3*/site-packages/nvidia/cudnn/lib/libcudnn.so* 2>/dev/null || echo "no cuDNN wheel in '"$VENV"'"
   ls '"$CUDA_HOME"'/lib64/libcudnn.so* 2>/dev/null || echo "no cuDNN in the toolkit ('"$CUDA_HOME"'/lib64)"
-  ldconfig -p 2>/dev/null | grep -i cudnn || echo "no cuDNN known to ldconfig"
+  ldconfig -p 2>/dev/null | grep -i "libcudnn.so" || echo "no libcudnn.so known to ldconfig"
   echo "--- libraries the full build needs (expected absent here)"
   for l in libopenblas libgtest libpng libjpeg libdnnl libdcmdata libboost_math libz; do
     printf "%-16s %s\n" "$l" "$(ldconfig -p 2>/dev/null | grep -m1 "$l\." | awk "{print \$NF}")"
@@ -349,11 +350,18 @@ step test_im2col --gpu --needs "$TC" -- env SEG_CONV_IMPL=im2col "$TC" --gtest_f
 step opcheck --gpu --needs "$BUILD/apps/opcheck" -- "$BUILD/apps/opcheck" "$ROOT/tests/opcheck_cases" --device cuda
 
 # ---- 6. sanitizers on our kernels
-SAN=$(command -v compute-sanitizer || echo "$CUDA_HOME/bin/compute-sanitizer")
+SAN=$(command -v compute-sanitizer || ls "$CUDA_HOME"/bin/compute-sanitizer "$CUDA_HOME"/compute-sanitizer/compute-sanitizer \
+      2> /dev/null | head -1)
+if [ -z "$SAN" ] && [ $HAVE_GPU -eq 1 ]; then
+  skip memcheck "skipped: compute-sanitizer not found (PATH, $CUDA_HOME/bin, $CUDA_HOME/compute-sanitizer)"
+  skip racecheck "skipped: compute-sanitizer not found"
+else
+SAN=${SAN:-compute-sanitizer}
 step memcheck --gpu --needs "$TC" -- env SEG_CONV_IMPL=im2col "$SAN" --tool memcheck --error-exitcode 1 --leak-check no \
   --print-limit 20 "$TC" --gtest_filter='CudaCore.*:CudaKernels.*:CudaPaper.*:CudaConv.*:CudaDevice.CopiesRoundTripEveryDtype'
 step racecheck --gpu --needs "$TC" -- env SEG_CONV_IMPL=im2col "$SAN" --tool racecheck --error-exitcode 1 --print-limit 20 \
   "$TC" --gtest_filter='CudaCore.SumAndMean:CudaCore.SoftmaxAndLogSoftmax:CudaCore.NllCrossEntropyMse:CudaKernels.BatchNorm*:CudaKernels.GroupNorm:CudaPaper.Moments:CudaPaper.LaplacianQuadraticForm:CudaPaper.FusedLosses:CudaConv.TransposedConv'
+fi
 
 # ---- 7. benchmarks: ours, then PyTorch eager on the same model and step
 B="$BUILD/profiling"
