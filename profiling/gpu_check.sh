@@ -93,6 +93,7 @@ fi
 STAMP=$(date -u +%Y%m%d_%H%M%S)
 if [ -n "${OUT:-}" ]; then REPDIR="$OUT"; else REPDIR="$ROOT/profiling/reports/gpu_check_${STAMP}"; fi
 [ "$MODE" = rehearse ] && [ -z "${OUT:-}" ] && REPDIR="$ROOT/build-gpu-rehearse-report"
+[ "$MODE" = prebuild ] && REPDIR=$(mktemp -d)  # no report: it only builds
 mkdir -p "$REPDIR/logs"
 REPORT="$REPDIR/gpu_check.md"
 case "$MODE" in
@@ -225,7 +226,7 @@ if [ "$MODE" = prebuild ]; then
     -DSEG_CUDA=ON -DCMAKE_BUILD_TYPE=Release -DCMAKE_CUDA_ARCHITECTURES="$ARCH" ${SEG_CMAKE_ARGS:-} || exit 1
   cmake --build "$BUILD" -j "$JOBS" --target test_cuda || exit 1
   bad=$(readelf -d "$TC" | awk '/NEEDED/ {print $5}' | tr -d '[]' |
-        grep -Ev '^lib(cudart|cublas|cublasLt|cudnn|gomp|stdc\+\+|m|gcc_s|c|dl|pthread|rt)\.so' || true)
+        grep -Ev '^lib(cudart|cublas|cublasLt|cudnn|gomp|stdc\+\+|m|gcc_s|c|dl|pthread|rt)\.so|^ld-linux' || true)
   [ -z "$bad" ] || { echo "gpu_check.sh --prebuild: test_cuda needs libraries the node lacks: $bad" >&2; exit 1; }
   rm -rf "$PREBUILT"; mkdir -p "$PREBUILT"
   cp "$TC" "$PREBUILT/test_cuda"
