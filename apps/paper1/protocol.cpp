@@ -14,7 +14,7 @@
 namespace seg {
 
 std::unique_ptr<ResidualUNet> make_paper1_model(CoordPlacement coord, uint64_t seed) {
-  return std::make_unique<ResidualUNet>(1, 2, coord, seed);
+  return std::make_unique<ResidualUNet>(ResidualUNet::Config{.in_channels = 1, .classes = 2, .coord = coord, .seed = seed});
 }
 
 ModelDescription describe_paper1_model(CoordPlacement coord) {
