@@ -41,7 +41,7 @@ ScheduleSpec::Kind parse_schedule(const std::string& s) {
 }
 
 std::unique_ptr<Optimizer> make_optimizer(const OptimizerSpec& s, const Module& model) {
-  SEG_CHECK(s.lr > 0, "optimiser: the learning rate must be positive, got ", s.lr);
+  SEG_CHECK(s.lr >= 0, "optimiser: the learning rate must be >= 0 (0 checks a run against a reference), got ", s.lr);
   if (s.name == "adam") return std::make_unique<Adam>(model.named_parameters(), s.lr, s.beta1, s.beta2, s.eps, s.weight_decay);
   if (s.name == "sgd") return std::make_unique<SGD>(model.named_parameters(), s.lr, s.momentum, s.weight_decay, s.nesterov);
   throw std::runtime_error("optimiser: expected adam or sgd, got '" + s.name + "'");
@@ -122,7 +122,13 @@ TrainResult train(Module& model, const ForwardFn& forward, const LossFn& loss_fn
     double loss_sum = 0;
     std::map<std::string, double> term_sum;
     std::vector<std::string> term_order;
+    int64_t steps_done = 0;
     for (int64_t s = 0; s < steps; ++s) {
+      // the budget is a hard bound: on a machine slower than expected, stop inside the epoch (it is validated as is)
+      if (cfg.max_minutes > 0 && s > 0 && base_seconds + prog.elapsed_s() > budget_s) {
+        budget_hit = true;
+        break;
+      }
       Batch b;
       {
         NvtxRange r("data");
@@ -153,6 +159,7 @@ TrainResult train(Module& model, const ForwardFn& forward, const LossFn& loss_fn
         opt->step();
       }
       loss_sum += lv;
+      ++steps_done;
       for (const auto& [k, v] : lt.parts) {
         if (!term_sum.count(k)) term_order.push_back(k);
         term_sum[k] += v;
@@ -161,6 +168,12 @@ TrainResult train(Module& model, const ForwardFn& forward, const LossFn& loss_fn
       auto parts = lt.parts;
       parts.insert(parts.begin(), {"loss", lv});
       prog.update(epoch, cfg.epochs, done_steps, parts, s + 1 == steps);
+    }
+    if (budget_hit) {
+      char b[200];
+      std::snprintf(b, sizeof b, "time budget of %.1f min reached after %lld of %lld steps of epoch %d: validating it and stopping",
+                    cfg.max_minutes, static_cast<long long>(steps_done), static_cast<long long>(steps), epoch);
+      prog.line(b);
     }
     const double lr_used = opt->lr();
     model.eval();
@@ -175,8 +188,9 @@ TrainResult train(Module& model, const ForwardFn& forward, const LossFn& loss_fn
     for (auto& h : cfg.hooks) h(epoch, vars, *opt);
     const double seconds = base_seconds + prog.elapsed_s();
 
-    std::vector<std::pair<std::string, double>> row{{"train_loss", loss_sum / steps}};
-    for (const auto& k : term_order) row.emplace_back("train_" + k, term_sum[k] / steps);
+    std::vector<std::pair<std::string, double>> row{{"train_loss", loss_sum / steps_done}};
+    for (const auto& k : term_order) row.emplace_back("train_" + k, term_sum[k] / steps_done);
+    row.emplace_back("train_steps", static_cast<double>(steps_done));
     row.emplace_back("lr", lr_used);
     for (const char* m : {"dice", "soft_dice", "hd_mm", "hd95_mm"})
       if (sc.has(m)) row.emplace_back(std::string("val_") + m, sc.mean(m));
@@ -188,7 +202,7 @@ TrainResult train(Module& model, const ForwardFn& forward, const LossFn& loss_fn
     res.curve.add(epoch, row);
 
     std::string line = "epoch " + std::to_string(epoch) + "/" + std::to_string(cfg.epochs) + "  train loss " +
-                       fmt(loss_sum / steps) + "  val Dice " + fmt(sc.mean("dice"));
+                       fmt(loss_sum / steps_done) + "  val Dice " + fmt(sc.mean("dice"));
     if (sc.has("hd95_mm")) line += "  HD95 " + fmt(sc.mean("hd95_mm"), 2) + " mm";
     if (sc.has("soft_dice")) line += "  Dice loss " + fmt(1.0 - sc.mean("soft_dice"));
     char lrb[32];
@@ -222,7 +236,7 @@ TrainResult train(Module& model, const ForwardFn& forward, const LossFn& loss_fn
     // stop when another epoch (as long as this one) would end past the budget
     const double epoch_s = prog.elapsed_s() - epoch_start_s;
     epoch_start_s = prog.elapsed_s();
-    if (cfg.max_minutes > 0 && seconds + epoch_s > budget_s && epoch < cfg.epochs) {
+    if (!budget_hit && cfg.max_minutes > 0 && seconds + epoch_s > budget_s && epoch < cfg.epochs) {
       char b[160];
       std::snprintf(b, sizeof b, "time budget of %.1f min: stopping after epoch %d (another epoch would end past it)",
                     cfg.max_minutes, epoch);

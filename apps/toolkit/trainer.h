@@ -7,6 +7,7 @@
 //    the hooks are all in TrainConfig / the arguments, where the app sets them visibly;
 //  * every epoch ends with an atomic last.safetensors (model, optimiser, schedule state, hook variables) and
 //    curve.json, so a run killed at any moment resumes at the last finished epoch and draws the same batches;
+//  * a time budget is a hard bound on training time (plus one validation), whatever the machine's load;
 //  * **the model returned holds the best epoch's weights** (best.safetensors is loaded back), and the validation scores
 //    returned are measured again on those restored weights, so whatever is reported, drawn or tested afterwards comes
 //    from the model the best epoch selected.
@@ -62,7 +63,8 @@ struct TrainConfig {
   int epochs = 10;
   OptimizerSpec optim;
   ScheduleSpec schedule;
-  double max_minutes = 0;          // no epoch starts that would end past this budget (0: none)
+  double max_minutes = 0;          // wall-clock budget (0: none): no epoch starts that would end past it, and an epoch
+                                   // still running when it is reached stops there and is validated as it is
   std::string select_metric = "dice";  // validation metric (mean over cases and structures) that picks the best epoch
   Device device = Device::CPU;
   std::string out_dir;             // checkpoints and curve; a last.safetensors found here is resumed
