@@ -131,6 +131,10 @@ int main(int argc, char** argv) {
     s.schedule.factor = 0.5;
     SEG_CHECK(s.schedule.kind != ScheduleSpec::Budget || s.max_minutes > 0, "--lr-schedule budget needs a time budget (--max-minutes > 0)");
     SEG_CHECK(s.schedule.kind != ScheduleSpec::Poly, "--lr-schedule: paper 1 uses plateau (or budget on the CPU), not poly");
+    if (!args.str("resume").empty() && !args.str("out").empty())
+      SEG_CHECK(std::filesystem::weakly_canonical(std::filesystem::path(args.str("resume")).parent_path()) ==
+                    std::filesystem::weakly_canonical(args.str("out")),
+                "--resume ", args.str("resume"), " is not in --out ", args.str("out"), ": a run resumes in its own folder");
     const std::string out = !args.str("out").empty() ? args.str("out")
                             : !args.str("resume").empty() ? std::filesystem::path(args.str("resume")).parent_path().string()
                                                           : default_out_dir();
