@@ -129,6 +129,7 @@ RunResult run_experiment(const RunSpec& spec) {
                    {"select_metric", tc.select_metric}};
   j["best_epoch"] = r.train.best_epoch;
   j["epochs_run"] = r.train.epochs_run;
+  j["epochs"] = r.train.epochs_run;  // (the key results.json had before the toolkit)
   j["stopped_by_time_budget"] = r.train.stopped_by_budget;
   j["time_s"] = r.train.seconds;
   j["validation"] = r.validation.to_json();

@@ -213,6 +213,7 @@ TrainResult train(Module& model, const ForwardFn& forward, const LossFn& loss_fn
     if (metric > best_metric || res.best_epoch == 0) {
       best_metric = metric;
       res.best_epoch = epoch;
+      res.best = sc;  // measured on exactly the weights saved as best.safetensors (evaluation is deterministic)
       meta["epoch"] = std::to_string(epoch);
       save_checkpoint(ck.best, model, nullptr, meta);
     }
@@ -253,7 +254,7 @@ TrainResult train(Module& model, const ForwardFn& forward, const LossFn& loss_fn
   // restore the best weights: everything reported, drawn or tested from here on uses them
   load_checkpoint(ck.best, model, nullptr);
   model.eval();
-  res.best = validation.evaluate(forward, cfg.device);
+  if (res.best.cases.empty()) res.best = validation.evaluate(forward, cfg.device);  // best epoch was before a resume
   std::printf("best epoch %d of %d restored (validation %s %.4f)\n", res.best_epoch, res.epochs_run,
               cfg.select_metric.c_str(), res.best.mean(cfg.select_metric));
   return res;

@@ -9,8 +9,8 @@
 //    curve.json, so a run killed at any moment resumes at the last finished epoch and draws the same batches;
 //  * a time budget is a hard bound on training time (plus one validation), whatever the machine's load;
 //  * **the model returned holds the best epoch's weights** (best.safetensors is loaded back), and the validation scores
-//    returned are measured again on those restored weights, so whatever is reported, drawn or tested afterwards comes
-//    from the model the best epoch selected.
+//    returned are those measured on exactly these weights (re-measured after loading them when the best epoch came
+//    before a resume), so whatever is reported, drawn or tested afterwards comes from the model the best epoch selected.
 #pragma once
 #include <functional>
 #include <map>
@@ -77,7 +77,7 @@ struct TrainConfig {
 
 struct TrainResult {
   Curve curve;
-  Scores best;                     // validation scores of the restored best weights
+  Scores best;                     // validation scores of the best weights (which the model holds on return)
   int best_epoch = 0, epochs_run = 0;
   double seconds = 0;              // wall-clock time of training, including time before a resume
   bool stopped_by_budget = false, resumed = false;

@@ -187,7 +187,7 @@ RunResult fake_run(const std::string& dir, const std::vector<double>& dice, doub
   r.dir = dir;
   r.validation.structures = {"organ"};
   for (size_t i = 0; i < dice.size(); ++i) {
-    const std::string c = "P" + std::to_string(i);
+    const std::string c = std::string(1, 'P') + std::to_string(i);  // (not "P" + ...: GCC 12 warns -Wrestrict falsely)
     r.validation.cases.push_back(c);
     r.validation.values["dice"]["organ"][c] = dice[i];
     r.validation.values["hd_mm"]["organ"][c] = 10.0 * (1.0 - dice[i]);
