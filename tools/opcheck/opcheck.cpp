@@ -1,6 +1,6 @@
-// opcheck: the manifest reader, the case runner and the command line (see opcheck.h). The op entries live in
-// engine/opcheck_ops_<family>.cpp.
-#include "engine/opcheck.h"
+// opcheck: the op table, the manifest reader, the case runner and the command line (see opcheck.h). The op entries
+// live in tools/opcheck/ops_<family>.cpp.
+#include "tools/opcheck/opcheck.h"
 
 #include <cmath>
 #include <cstdio>
@@ -100,28 +100,38 @@ std::vector<double> OpCall::numbers(const std::string& key, std::vector<double> 
   return out;
 }
 
-// ---------------------------------------------------------------- registry
-namespace {
-std::map<std::string, OpFn>& registry() {
-  static std::map<std::string, OpFn> r;  // constructed on first use: safe from static initialisers
-  return r;
+// ---------------------------------------------------------------- the op table
+void OpTable::add(const std::string& name, OpFn fn) {
+  SEG_CHECK(ops_.emplace(name, std::move(fn)).second, "opcheck: op '", name, "' has two entries");
 }
-}  // namespace
-
-void register_op(const std::string& name, OpFn fn) {
-  if (!registry().emplace(name, std::move(fn)).second) {
-    std::fprintf(stderr, "opcheck: op '%s' is registered twice\n", name.c_str());
-    std::abort();  // a programming error found at startup, before any case runs
-  }
+const OpFn* OpTable::find(const std::string& name) const {
+  auto it = ops_.find(name);
+  return it == ops_.end() ? nullptr : &it->second;
 }
-const OpFn* find_op(const std::string& name) {
-  auto it = registry().find(name);
-  return it == registry().end() ? nullptr : &it->second;
-}
-std::vector<std::string> registered_ops() {
+std::vector<std::string> OpTable::names() const {
   std::vector<std::string> names;
-  for (const auto& [k, v] : registry()) names.push_back(k);
+  for (const auto& [k, v] : ops_) names.push_back(k);
   return names;
+}
+
+void register_all_ops(OpTable& t) {
+  register_core_ops(t);
+  register_norm_ops(t);
+  register_pool_ops(t);
+  register_upsample_ops(t);
+  register_prelu_ops(t);
+  register_project_ops(t);
+  register_coordconv_ops(t);
+  register_losses_ops(t);
+}
+
+const OpTable& op_table() {
+  static const OpTable table = [] {
+    OpTable t;
+    register_all_ops(t);
+    return t;
+  }();
+  return table;
 }
 
 // ---------------------------------------------------------------- manifest
@@ -268,7 +278,7 @@ CaseResult run_case(const std::string& dir, const Case& c, Device device) {
   CaseResult res;
   res.name = c.name;
   res.op = c.op;
-  const OpFn* fn = find_op(c.op);
+  const OpFn* fn = op_table().find(c.op);
   if (!fn) {
     res.status = Status::Unsupported;
     res.message = "no engine entry for op '" + c.op + "'";
@@ -388,7 +398,7 @@ Summary run_all(const Options& opt, std::ostream& out) {
 int main_opcheck(int argc, char** argv, std::ostream& out, std::ostream& err) {
   const char* usage =
       "usage: opcheck DIR [--device cpu|cuda] [--filter SUBSTRING] [--skip-unsupported] [--list]\n"
-      "  Runs the reference cases in DIR (manifest.json + .npy, see shared/opcheck-format.md) forward and backward\n"
+      "  Runs the reference cases in DIR (manifest.json + .npy, see docs/opcheck-format.md) forward and backward\n"
       "  and compares with the stored results. --skip-unsupported (development only): ops with no engine entry are\n"
       "  reported but not counted as failures. --list prints the registered ops.\n";
   Options opt;
@@ -408,7 +418,7 @@ int main_opcheck(int argc, char** argv, std::ostream& out, std::ostream& err) {
       } else if (a == "--skip-unsupported") {
         opt.skip_unsupported = true;
       } else if (a == "--list") {
-        for (const auto& n : registered_ops()) out << n << "\n";
+        for (const auto& n : op_table().names()) out << n << "\n";
         return 0;
       } else if (a == "-h" || a == "--help") {
         out << usage;

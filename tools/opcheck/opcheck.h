@@ -1,9 +1,10 @@
-// opcheck: runs a folder of reference cases (../shared/opcheck-format.md: manifest.json + .npy files, typically made by
+// opcheck: runs a folder of reference cases (docs/opcheck-format.md: manifest.json + .npy files, typically made by
 // tools/opcheck/gen_cases.py with PyTorch) through the engine, forward and backward, and compares.
 // Key decisions:
-// - An op registry maps an op name to one small function (OpCall -> Tensor). Entries live in files per family,
-//   engine/opcheck_ops_<family>.cpp, each registering itself with SEG_OPCHECK_OP; those files are compiled straight
-//   into the opcheck executables (apps/, tests/opcheck/), so their static registrars are never dropped by the linker.
+// - A table maps an op name to one small function (OpCall -> Tensor). Each family file tools/opcheck/ops_<family>.cpp
+//   defines register_<family>_ops(OpTable&), and register_all_ops() calls every one of them: registration is explicit
+//   code, built once on first use, so no static registrar can be dropped or run twice by the linker. The runner and
+//   the table form the `segopcheck` library, linked by the `opcheck` app and by tests/opcheck.
 //   A case whose op has no entry is UNSUPPORTED (an op function may also throw Unsupported for an attribute).
 // - A malformed folder/manifest is an Error before any case runs; a case whose files are missing or corrupt, or whose
 //   op throws, FAILs with the message (the run goes on).
@@ -50,18 +51,30 @@ struct OpCall {
 
 using OpFn = std::function<Tensor(const OpCall&)>;
 
-void register_op(const std::string& name, OpFn fn);  // a second entry for a name is an error at startup
-const OpFn* find_op(const std::string& name);        // null when unregistered
-std::vector<std::string> registered_ops();
-
-struct Registrar {
-  Registrar(const char* name, OpFn fn) { register_op(name, std::move(fn)); }
+// Op name -> entry.
+class OpTable {
+ public:
+  void add(const std::string& name, OpFn fn);  // Error when the name already has an entry
+  const OpFn* find(const std::string& name) const;  // null when there is none
+  std::vector<std::string> names() const;           // sorted
+ private:
+  std::map<std::string, OpFn> ops_;
 };
-#define SEG_OPCHECK_CAT2(a, b) a##b
-#define SEG_OPCHECK_CAT(a, b) SEG_OPCHECK_CAT2(a, b)
-// SEG_OPCHECK_OP("relu", [](const OpCall& c) { return relu(c.input("input")); });
-#define SEG_OPCHECK_OP(name, ...) \
-  static ::seg::opcheck::Registrar SEG_OPCHECK_CAT(seg_opcheck_reg_, __LINE__)(name, __VA_ARGS__)
+
+// One function per family file tools/opcheck/ops_<family>.cpp; a new family adds its line here and in
+// register_all_ops (opcheck.cpp).
+void register_core_ops(OpTable& t);       // elementwise, softmax, losses, cat, convolutions, sum/mean
+void register_norm_ops(OpTable& t);       // batch_norm, group_norm
+void register_pool_ops(OpTable& t);       // max_pool, max_unpool
+void register_upsample_ops(OpTable& t);   // upsample_*
+void register_prelu_ops(OpTable& t);      // prelu
+void register_project_ops(OpTable& t);    // the papers' kernels: Sobel, moments, Laplacian, BCE, Dice, log-barrier
+void register_coordconv_ops(OpTable& t);  // coordconv2d, coordconv_transpose2d (through models/layers.h)
+void register_losses_ops(OpTable& t);     // losses/: size_penalty
+void register_all_ops(OpTable& t);
+
+// The table every run uses: register_all_ops, once, on first use.
+const OpTable& op_table();
 
 // ---- the folder ----
 struct Case {
