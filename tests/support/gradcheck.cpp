@@ -1,5 +1,5 @@
 // Implementation of the gradient checker (see gradcheck.h).
-#include "gradcheck.h"
+#include "tests/support/gradcheck.h"
 
 #include <cmath>
 #include <sstream>

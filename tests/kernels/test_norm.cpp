@@ -1,8 +1,8 @@
 // Batch norm and group norm: gradient checks (train with and without affine, with running stats, eval; group norm
 // with several group counts), forward values (PyTorch 1.13, hand-checked), running-stat updates, error paths.
 #include "engine/autograd.h"
-#include "kernel_test_util.h"
 #include "kernels/norm.h"
+#include "tests/support/kernel_test_util.h"
 
 using namespace seg;
 using namespace seg::testing;

@@ -1,8 +1,8 @@
 // Resize ops: gradient checks for every mode (bilinear both align_corners, trilinear, nearest 2-D/3-D, by size and by
 // scale factor, up and down), forward values against PyTorch 1.13 (hand-checked), error paths.
 #include "engine/autograd.h"
-#include "kernel_test_util.h"
 #include "kernels/upsample.h"
+#include "tests/support/kernel_test_util.h"
 
 using namespace seg;
 using namespace seg::testing;

@@ -1,4 +1,5 @@
-// Helpers shared by the kernel tests: gradcheck assertions, error-message checks, tie-free inputs, value comparison.
+// Helpers shared by the suites (segtest): gradcheck assertions, error-message checks, tie-free inputs, value
+// comparison.
 #pragma once
 #include <gtest/gtest.h>
 
@@ -8,7 +9,7 @@
 
 #include "engine/error.h"
 #include "engine/tensor.h"
-#include "gradcheck.h"
+#include "tests/support/gradcheck.h"
 
 namespace seg::testing {
 

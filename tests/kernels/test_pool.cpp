@@ -1,7 +1,7 @@
 // Max pooling and unpooling: gradient checks on tie-free inputs, forward values and indices, error paths.
 #include "engine/autograd.h"
-#include "kernel_test_util.h"
 #include "kernels/pool.h"
+#include "tests/support/kernel_test_util.h"
 
 using namespace seg;
 using namespace seg::testing;

@@ -2,10 +2,10 @@
 // naively here), gradchecks for input, weight and bias across padding modes, stride, dilation, transposed and 3-D,
 // the shared per-element helpers (what the CUDA kernel runs) against the CPU path, and error paths.
 #include "engine/autograd.h"
-#include "kernel_test_util.h"
 #include "kernels/coordconv.h"
 #include "kernels/coordconv_math.h"
 #include "kernels/shape_ops.h"
+#include "tests/support/kernel_test_util.h"
 
 using namespace seg;
 using namespace seg::testing;

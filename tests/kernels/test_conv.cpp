@@ -1,8 +1,8 @@
 // Gradient checks and direct-formula checks of the convolutions (2-D/3-D, transposed, reflection padding).
 #include <gtest/gtest.h>
 
-#include "gradcheck.h"
 #include "kernels/conv.h"
+#include "tests/support/gradcheck.h"
 
 using namespace seg;
 using namespace seg::testing;

@@ -1,12 +1,10 @@
-// Sobel, moments and the Laplacian quadratic form: gradchecks on odd shapes, forward values against the definitions
-// computed naively here (ramps, single pixels, brute-force pair sums), error paths.
-#include <cmath>
+// Sobel (kernels/sobel.h): forward against the definition as grouped filters through the engine's conv, ramps,
+// gradient checks, the edge map, error paths.
+#include <functional>
 
-#include "kernel_test_util.h"
 #include "kernels/conv.h"
-#include "kernels/laplacian.h"
-#include "kernels/moments.h"
 #include "kernels/sobel.h"
+#include "tests/support/kernel_test_util.h"
 
 using namespace seg;
 using namespace seg::testing;
@@ -115,94 +113,4 @@ TEST(Sobel, Errors) {
   EXPECT_SEG_ERROR(sobel3d(Tensor::zeros({1, 2, 3, 3}, DType::Float64)), "sobel3d");
   EXPECT_SEG_ERROR(edge_map(Tensor::zeros({2, 3}, DType::Float64)), "edge_map");
   EXPECT_SEG_ERROR(sobel2d(Tensor::from_labels({0, 1, 2, 3}, {1, 1, 2, 2})), "sobel2d");
-}
-
-// ---------------------------------------------------------------- moments
-TEST(Moments, SinglePixel) {
-  Tensor p = Tensor::zeros({1, 2, 4, 5}, DType::Float64);
-  p.data<double>()[20 + 2 * 5 + 3] = 2.0;  // class 1, row y = 2, column x = 3, mass 2
-  expect_values(moments2d(p), {0, 0, 0, 0, 0, 0, 2, 2 * 3, 2 * 2, 2 * 9, 2 * 6, 2 * 4}, 1e-15);
-  Tensor q = Tensor::zeros({1, 1, 3, 4, 5}, DType::Float32);
-  q.data<float>()[2 * 20 + 1 * 5 + 4] = 1.0f;  // z = 2, y = 1, x = 4
-  expect_values(moments3d(q), {1, 4, 1, 2, 16, 1, 4, 4, 8, 2}, 1e-6);
-}
-
-TEST(Moments, MatchesNaiveSums) {
-  const Tensor p = random_tensor({2, 3, 4, 5, 6}, 6, 0, 1, 0, false);
-  const Tensor m = moments3d(p);
-  for (int64_t pl = 0; pl < 6; ++pl) {
-    double want[10] = {0};
-    for (int64_t i = 0; i < 120; ++i) {
-      const double v = p.data<double>()[pl * 120 + i], x = static_cast<double>(i % 6), y = static_cast<double>((i / 6) % 5),
-                   z = static_cast<double>(i / 30);
-      const double b[10] = {1, x, y, z, x * x, y * y, z * z, x * y, x * z, y * z};
-      for (int k = 0; k < 10; ++k) want[k] += v * b[k];
-    }
-    for (int k = 0; k < 10; ++k) EXPECT_NEAR(m.data<double>()[pl * 10 + k], want[k], 1e-11) << pl << " " << k;
-  }
-}
-
-TEST(MomentsGradcheck, Moments2dAnd3d) {
-  EXPECT_GRADCHECK([](const std::vector<Tensor>& in) { return moments2d(in[0]); },
-                   std::vector<Tensor>{random_tensor({2, 3, 5, 7}, 7)}, GradcheckOptions{});
-  EXPECT_GRADCHECK([](const std::vector<Tensor>& in) { return moments3d(in[0]); },
-                   std::vector<Tensor>{random_tensor({1, 2, 3, 5, 4}, 8)}, GradcheckOptions{});
-}
-
-TEST(Moments, Errors) {
-  EXPECT_SEG_ERROR(moments2d(Tensor::zeros({1, 2, 3}, DType::Float64)), "moments2d");
-  EXPECT_SEG_ERROR(moments3d(Tensor::zeros({1, 2, 3, 3}, DType::Float64)), "moments3d");
-}
-
-// ---------------------------------------------------------------- Laplacian
-namespace {
-// Brute force over all unordered pairs of pixels that are neighbours (Chebyshev distance 1, or Manhattan 1 for 4/6).
-double brute_laplacian(const double* p, int64_t D, int64_t H, int64_t W, int conn) {
-  double s = 0;
-  const int64_t n = D * H * W;
-  for (int64_t a = 0; a < n; ++a)
-    for (int64_t b = a + 1; b < n; ++b) {
-      const int64_t dz = std::abs(a / (H * W) - b / (H * W)), dy = std::abs((a / W) % H - (b / W) % H),
-                    dx = std::abs(a % W - b % W);
-      const bool adj = (conn == 4 || conn == 6) ? dz + dy + dx == 1 : (std::max({dz, dy, dx}) == 1);
-      if (adj) s += (p[a] - p[b]) * (p[a] - p[b]);
-    }
-  return s;
-}
-}  // namespace
-
-TEST(Laplacian, MatchesBruteForcePairs) {
-  const Tensor p = random_tensor({2, 2, 5, 7}, 9, 0, 1, 0, false);
-  for (int conn : {4, 8}) {
-    const Tensor q = laplacian_quadratic(p, conn);
-    for (int64_t pl = 0; pl < 4; ++pl)
-      EXPECT_NEAR(q.data<double>()[pl], brute_laplacian(p.data<double>() + pl * 35, 1, 5, 7, conn), 1e-12) << conn;
-  }
-  const Tensor p3 = random_tensor({1, 2, 3, 4, 5}, 10, 0, 1, 0, false);
-  for (int conn : {6, 26}) {
-    const Tensor q = laplacian_quadratic(p3, conn);
-    for (int64_t pl = 0; pl < 2; ++pl)
-      EXPECT_NEAR(q.data<double>()[pl], brute_laplacian(p3.data<double>() + pl * 60, 3, 4, 5, conn), 1e-12) << conn;
-  }
-  // A constant map has zero length; a single pixel of 1 has one unit pair per neighbour.
-  EXPECT_EQ(laplacian_quadratic(Tensor::ones({1, 1, 4, 4}, DType::Float64), 8).item(), 0.0);
-  Tensor one = Tensor::zeros({1, 1, 3, 3}, DType::Float64);
-  one.data<double>()[4] = 1;
-  EXPECT_EQ(laplacian_quadratic(one, 4).item(), 4.0);
-  EXPECT_EQ(laplacian_quadratic(one, 8).item(), 8.0);
-}
-
-TEST(LaplacianGradcheck, AllConnectivities) {
-  for (int conn : {4, 8})
-    EXPECT_GRADCHECK([conn](const std::vector<Tensor>& in) { return laplacian_quadratic(in[0], conn); },
-                     std::vector<Tensor>{random_tensor({2, 3, 5, 7}, 11)}, GradcheckOptions{});
-  for (int conn : {6, 26})
-    EXPECT_GRADCHECK([conn](const std::vector<Tensor>& in) { return laplacian_quadratic(in[0], conn); },
-                     std::vector<Tensor>{random_tensor({1, 2, 3, 5, 4}, 12)}, GradcheckOptions{});
-}
-
-TEST(Laplacian, Errors) {
-  EXPECT_SEG_ERROR(laplacian_quadratic(Tensor::zeros({1, 1, 3, 3}, DType::Float64), 6), "connectivity");
-  EXPECT_SEG_ERROR(laplacian_quadratic(Tensor::zeros({1, 1, 3, 3, 3}, DType::Float64), 8), "connectivity");
-  EXPECT_SEG_ERROR(laplacian_quadratic(Tensor::zeros({1, 3, 3}, DType::Float64), 4), "laplacian_quadratic");
 }
