@@ -124,7 +124,7 @@ int main(int argc, char** argv) {
                 data.bounds[0], data.bounds[1], static_cast<long long>(S), static_cast<long long>(S));
 
     // ---- model
-    ResidualUNet model(1, 2, coord, dopt.seed);
+    ResidualUNet model({.in_channels = 1, .classes = 2, .coord = coord, .seed = dopt.seed});
     std::printf("model: residual U-Net, CoordConv %s, %.2f M parameters\n", coord_placement_name(coord),
                 model.num_parameters() / 1e6);
 

@@ -25,31 +25,23 @@ const char* coord_placement_name(CoordPlacement p) {
 }
 
 namespace {
-Tensor activate(const Tensor& x, int act) {
-  if (act == 1) return relu(x);
-  if (act == 2) return leaky_relu(x, 0.2);
-  return x;
-}
-CoordSpec coord_if(bool on) {
-  CoordSpec c;
-  c.enabled = on;
-  return c;
-}
+// Every conv of the network: 3×3, stride 1, padding 1, bias, He-normal on fan-out (the reference code's init).
+ConvSpec conv3x3(bool coord) { return {.kernel = {3}, .coord = {.enabled = coord}}; }
+const ActSpec kLeaky{.kind = Act::LeakyReLU, .negative_slope = 0.2};  // encoder and bridge
+const ActSpec kRelu{.kind = Act::ReLU};                               // decoder
+const ActSpec kNone{.kind = Act::None};
 }  // namespace
 
-ConvBnAct::ConvBnAct(int64_t in, int64_t out, int act, bool coord, Generator& gen) : act_(act) {
-  conv_ = register_module("conv", std::make_shared<Conv2d>(in, out, 3, gen, 1, 1, true, coord_if(coord)));
-  bn_ = register_module("bn", std::make_shared<BatchNorm>(out));
-}
-
-Tensor ConvBnAct::forward(const Tensor& x) const { return activate(bn_->forward(conv_->forward(x)), act_); }
-
-ResidualBlock::ResidualBlock(int64_t in, int64_t out, int act, bool coord_first, bool coord_rest, Generator& gen) {
-  c1_ = register_module("conv1", std::make_shared<ConvBnAct>(in, out, act, coord_first, gen));
-  c2a_ = register_module("conv2a", std::make_shared<ConvBnAct>(out, out, act, coord_rest, gen));
-  c2b_ = register_module("conv2b", std::make_shared<ConvBnAct>(out, out, act, coord_rest, gen));
-  c2c_ = register_module("conv2c", std::make_shared<ConvBnAct>(out, out, 0, coord_rest, gen));
-  out_ = register_module("conv3", std::make_shared<ConvBnAct>(out, out, act, coord_rest, gen));
+ResidualBlock::ResidualBlock(int64_t in, int64_t out, const ActSpec& act, bool coord_first, bool coord_rest,
+                             Generator& gen) {
+  auto cba = [&](int64_t cin, const ActSpec& a, bool coord) {
+    return std::make_shared<ConvNormAct>(2, cin, out, conv3x3(coord), NormSpec{.kind = Norm::Batch}, a, gen);
+  };
+  c1_ = register_module("conv1", cba(in, act, coord_first));
+  c2a_ = register_module("conv2a", cba(out, act, coord_rest));
+  c2b_ = register_module("conv2b", cba(out, act, coord_rest));
+  c2c_ = register_module("conv2c", cba(out, kNone, coord_rest));
+  out_ = register_module("conv3", cba(out, act, coord_rest));
 }
 
 Tensor ResidualBlock::forward(const Tensor& x) const {
@@ -58,30 +50,33 @@ Tensor ResidualBlock::forward(const Tensor& x) const {
   return out_->forward(add(c1, c2));
 }
 
-ResidualUNet::ResidualUNet(int64_t in_channels, int64_t classes, CoordPlacement coord, uint64_t seed, int64_t w)
-    : coord_(coord) {
-  Generator gen(seed);
+ResidualUNet::ResidualUNet(const Config& cfg) : cfg_(cfg) {
+  SEG_CHECK(cfg.in_channels > 0 && cfg.classes > 0 && cfg.base_width > 0, "ResidualUNet: in_channels (",
+            cfg.in_channels, "), classes (", cfg.classes, ") and base_width (", cfg.base_width, ") must be positive");
+  Generator gen(cfg.seed);
+  const CoordPlacement coord = cfg.coord;
   const bool enc = coord == CoordPlacement::Encoder || coord == CoordPlacement::All;
   const bool all = coord == CoordPlacement::All;
+  const int64_t w = cfg.base_width;
   const int64_t widths[4] = {w, 2 * w, 4 * w, 8 * w};
-  int64_t in = in_channels;
+  int64_t in = cfg.in_channels;
   for (int i = 0; i < 4; ++i) {
     const bool first = (i == 0 && coord == CoordPlacement::First) || enc;
     down_.push_back(register_module("down" + std::to_string(i + 1),
-                                    std::make_shared<ResidualBlock>(in, widths[i], 2, first, enc, gen)));
+                                    std::make_shared<ResidualBlock>(in, widths[i], kLeaky, first, enc, gen)));
     in = widths[i];
   }
-  bridge_ = register_module("bridge", std::make_shared<ResidualBlock>(in, 16 * w, 2, enc, enc, gen));
+  bridge_ = register_module("bridge", std::make_shared<ResidualBlock>(in, 16 * w, kLeaky, enc, enc, gen));
   in = 16 * w;
   for (int i = 3; i >= 0; --i) {
     const std::string id = std::to_string(4 - i);
-    deconv_.push_back(register_module("deconv" + id, std::make_shared<ConvTranspose2d>(in, widths[i], 3, gen, 2, 1, 1, true,
-                                                                                        coord_if(all))));
+    const ConvSpec up{.kernel = {3}, .stride = {2}, .padding = {1}, .output_padding = {1}, .coord = {.enabled = all}};
+    deconv_.push_back(register_module("deconv" + id, std::make_shared<ConvTranspose2d>(in, widths[i], up, gen)));
     deconv_bn_.push_back(register_module("deconv" + id + "_bn", std::make_shared<BatchNorm>(widths[i])));
-    up_.push_back(register_module("up" + id, std::make_shared<ResidualBlock>(widths[i], widths[i], 1, all, all, gen)));
+    up_.push_back(register_module("up" + id, std::make_shared<ResidualBlock>(widths[i], widths[i], kRelu, all, all, gen)));
     in = widths[i];
   }
-  head_ = register_module("head", std::make_shared<Conv2d>(w, classes, 3, gen, 1, 1, true, coord_if(all)));
+  head_ = register_module("head", std::make_shared<Conv2d>(w, cfg.classes, conv3x3(all), gen));
 }
 
 Tensor ResidualUNet::forward(const Tensor& x) const {

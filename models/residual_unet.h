@@ -18,36 +18,32 @@ enum class CoordPlacement { None, First, Encoder, All };
 CoordPlacement parse_coord_placement(const std::string& s);   // "none" | "1st" | "enc" | "all"
 const char* coord_placement_name(CoordPlacement p);
 
-// conv3×3 + BN + activation (act: 0 none, 1 ReLU, 2 LeakyReLU(0.2)).
-class ConvBnAct : public Module {
- public:
-  ConvBnAct(int64_t in, int64_t out, int act, bool coord, Generator& gen);
-  Tensor forward(const Tensor& x) const;
-
- private:
-  std::shared_ptr<Conv2d> conv_;
-  std::shared_ptr<BatchNorm> bn_;
-  int act_;
-};
-
-// c1 = cba(in,out); c2 = cba(out,out) → cba(out,out) → cb(out,out); return cba(out,out)(c1 + c2).
+// c1 = cba(in,out); c2 = cba(out,out) → cba(out,out) → cb(out,out); return cba(out,out)(c1 + c2), where cba is
+// conv3×3 (He-normal init, bias) + BatchNorm + the block's activation and cb has no activation.
 class ResidualBlock : public Module {
  public:
-  ResidualBlock(int64_t in, int64_t out, int act, bool coord_first, bool coord_rest, Generator& gen);
+  ResidualBlock(int64_t in, int64_t out, const ActSpec& act, bool coord_first, bool coord_rest, Generator& gen);
   Tensor forward(const Tensor& x) const;
 
  private:
-  std::shared_ptr<ConvBnAct> c1_, c2a_, c2b_, c2c_, out_;
+  std::shared_ptr<ConvNormAct> c1_, c2a_, c2b_, c2c_, out_;
 };
 
 class ResidualUNet : public Module {
  public:
-  ResidualUNet(int64_t in_channels, int64_t classes, CoordPlacement coord, uint64_t seed, int64_t base_width = 32);
+  struct Config {
+    int64_t in_channels = 1;
+    int64_t classes = 2;
+    int64_t base_width = 32;  // encoder widths w, 2w, 4w, 8w; bridge 16w (19.65 M parameters at w = 32, 2 classes)
+    CoordPlacement coord = CoordPlacement::None;
+    uint64_t seed = 0;        // initial weights
+  };
+  explicit ResidualUNet(const Config& cfg);
   Tensor forward(const Tensor& x) const;  // (N, in, H, W) → (N, classes, H, W) logits; H, W multiples of 16
-  CoordPlacement coord() const { return coord_; }
+  const Config& config() const { return cfg_; }
 
  private:
-  CoordPlacement coord_;
+  Config cfg_;
   std::vector<std::shared_ptr<ResidualBlock>> down_, up_;
   std::shared_ptr<ResidualBlock> bridge_;
   std::vector<std::shared_ptr<ConvTranspose2d>> deconv_;

@@ -33,7 +33,7 @@ int main(int argc, char** argv) {
     SEG_CHECK(args.str("model") == "residual_unet", "bench_train: unknown --model '", args.str("model"), "'");
     const int64_t B = args.integer("batch"), S = args.integer("size"), steps = args.integer("steps");
     const Device dev = parse_device(args.str("device"));
-    ResidualUNet model(1, 2, parse_coord_placement(args.str("coordconv")), 0);
+    ResidualUNet model({.in_channels = 1, .classes = 2, .coord = parse_coord_placement(args.str("coordconv")), .seed = 0});
     model.to(dev);
     model.train();
     Adam opt(model.named_parameters(), 5e-4, 0.9, 0.99);

@@ -10,7 +10,8 @@ using namespace seg::cudatest;
 
 TEST(CudaTrain, ResidualUNetStepMatchesCpu) {
   SEG_REQUIRE_GPU();
-  ResidualUNet mc(1, 2, CoordPlacement::All, 3), mg(1, 2, CoordPlacement::All, 3);
+  const ResidualUNet::Config cfg{.classes = 2, .coord = CoordPlacement::All, .seed = 3};
+  ResidualUNet mc(cfg), mg(cfg);
   mg.to(Device::CUDA);
   mc.train();
   mg.train();

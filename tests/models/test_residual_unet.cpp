@@ -11,7 +11,7 @@
 using namespace seg;
 
 TEST(ResidualUNet, OutputShapeAndReferenceParameterCount) {
-  ResidualUNet m(1, 2, CoordPlacement::None, 0);
+  ResidualUNet m({.classes = 2, .coord = CoordPlacement::None, .seed = 0});
   EXPECT_NEAR(static_cast<double>(m.num_parameters()), 19.65e6, 0.01e6);  // the reference implementation: 19.65 M
   Tensor x = Tensor::zeros({2, 1, 32, 48});
   NoGradGuard ng;
@@ -21,29 +21,30 @@ TEST(ResidualUNet, OutputShapeAndReferenceParameterCount) {
 }
 
 TEST(ResidualUNet, CoordConvVariantsAddTwoInputChannelsPerCoordinateConv) {
-  const int64_t base = ResidualUNet(1, 2, CoordPlacement::None, 0).num_parameters();
+  const int64_t base = ResidualUNet({.classes = 2, .coord = CoordPlacement::None}).num_parameters();
   // 1st: only the input conv (1→32, 3×3) gets 2 extra input channels
-  EXPECT_EQ(ResidualUNet(1, 2, CoordPlacement::First, 0).num_parameters() - base, 2 * 32 * 9);
+  EXPECT_EQ(ResidualUNet({.classes = 2, .coord = CoordPlacement::First}).num_parameters() - base, 2 * 32 * 9);
   // enc: every conv of the four encoder blocks and the bridge (5 convs each)
   int64_t enc = 0;
   for (int64_t c : {32, 64, 128, 256, 512}) enc += 5 * 2 * c * 9;
-  EXPECT_EQ(ResidualUNet(1, 2, CoordPlacement::Encoder, 0).num_parameters() - base, enc);
+  EXPECT_EQ(ResidualUNet({.classes = 2, .coord = CoordPlacement::Encoder}).num_parameters() - base, enc);
   // all: also the transposed convs, the decoder blocks and the head
   int64_t all = enc;
   for (int64_t c : {256, 128, 64, 32}) all += 2 * c * 9 + 5 * 2 * c * 9;
   all += 2 * 2 * 9;
-  EXPECT_EQ(ResidualUNet(1, 2, CoordPlacement::All, 0).num_parameters() - base, all);
+  EXPECT_EQ(ResidualUNet({.classes = 2, .coord = CoordPlacement::All}).num_parameters() - base, all);
 }
 
 TEST(ResidualUNet, SeededInitIsDeterministic) {
-  ResidualUNet a(1, 2, CoordPlacement::All, 7), b(1, 2, CoordPlacement::All, 7), c(1, 2, CoordPlacement::All, 8);
+  ResidualUNet a({.coord = CoordPlacement::All, .seed = 7}), b({.coord = CoordPlacement::All, .seed = 7}),
+      c({.coord = CoordPlacement::All, .seed = 8});
   auto pa = a.parameters(), pb = b.parameters(), pc = c.parameters();
   EXPECT_EQ(pa[0].to_vector(), pb[0].to_vector());
   EXPECT_NE(pa[0].to_vector(), pc[0].to_vector());
 }
 
 TEST(ResidualUNet, AdamStepsReduceTheLossOnAFixedBatch) {
-  ResidualUNet m(1, 2, CoordPlacement::First, 3, 8);  // narrow widths keep the test fast
+  ResidualUNet m({.base_width = 8, .coord = CoordPlacement::First, .seed = 3});  // narrow widths keep the test fast
   Adam opt(m.named_parameters(), 1e-3);
   Generator g(5);
   Tensor x = Tensor::empty({2, 1, 16, 16});

@@ -20,7 +20,10 @@ void register_coordconv_ops(OpTable& t) {
     const Tensor& w = c.input("weight");  // (C_out, C_in + 2, kh, kw)
     SEG_CHECK(w.dim() == 4 && w.size(1) >= 2, "coordconv2d: weight must be (C_out, C_in + 2, kh, kw)");
     Generator gen(0);
-    Conv2d layer(w.size(1) - 2, w.size(0), 1, gen, 1, 0, false, coord_spec(c), c.text("padding_mode", "zeros"));
+    Conv2d layer(w.size(1) - 2, w.size(0),
+                 {.kernel = {1}, .padding = {0}, .bias = false, .padding_mode = c.text("padding_mode", "zeros"),
+                  .coord = coord_spec(c)},
+                 gen);
     layer.weight = w;
     layer.bias = c.optional("bias");
     layer.opt.stride = c.ints("stride", {1});
@@ -32,7 +35,8 @@ void register_coordconv_ops(OpTable& t) {
     const Tensor& w = c.input("weight");  // (C_in + 2, C_out, kh, kw)
     SEG_CHECK(w.dim() == 4 && w.size(0) >= 2, "coordconv_transpose2d: weight must be (C_in + 2, C_out, kh, kw)");
     Generator gen(0);
-    ConvTranspose2d layer(w.size(0) - 2, w.size(1), 1, gen, 1, 0, 0, false, coord_spec(c));
+    ConvTranspose2d layer(w.size(0) - 2, w.size(1), {.kernel = {1}, .padding = {0}, .bias = false, .coord = coord_spec(c)},
+                          gen);
     layer.weight = w;
     layer.bias = c.optional("bias");
     layer.opt.stride = c.ints("stride", {1});
