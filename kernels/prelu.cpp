@@ -6,9 +6,9 @@
 #include <vector>
 
 #include "engine/autograd.h"
+#include "kernels/op_util.h"
 #include "kernels/prelu_cuda.h"
 #include "kernels/prelu_math.h"
-#include "kernels/op_util.h"
 
 namespace seg {
 
