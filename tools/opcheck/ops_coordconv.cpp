@@ -13,6 +13,17 @@ CoordSpec coord_spec(const OpCall& c) {
   return CoordSpec{true, r[0], r[1]};
 }
 
+// The case's weight, bias and conv options put into the layer, then the layer's own forward.
+template <class Layer>
+Tensor run_layer(Layer& layer, const OpCall& c) {
+  layer.weight = c.input("weight");
+  layer.bias = c.optional("bias");
+  layer.opt.stride = c.ints("stride", {1});
+  layer.opt.padding = c.ints("padding", {0});
+  layer.opt.dilation = c.ints("dilation", {1});
+  return layer.forward(c.input("input"));
+}
+
 }  // namespace
 
 void register_coordconv_ops(OpTable& t) {
@@ -24,12 +35,7 @@ void register_coordconv_ops(OpTable& t) {
                  {.kernel = {1}, .padding = {0}, .bias = false, .padding_mode = c.text("padding_mode", "zeros"),
                   .coord = coord_spec(c)},
                  gen);
-    layer.weight = w;
-    layer.bias = c.optional("bias");
-    layer.opt.stride = c.ints("stride", {1});
-    layer.opt.padding = c.ints("padding", {0});
-    layer.opt.dilation = c.ints("dilation", {1});
-    return layer.forward(c.input("input"));
+    return run_layer(layer, c);
   });
   t.add("coordconv_transpose2d", [](const OpCall& c) {
     const Tensor& w = c.input("weight");  // (C_in + 2, C_out, kh, kw)
@@ -37,13 +43,8 @@ void register_coordconv_ops(OpTable& t) {
     Generator gen(0);
     ConvTranspose2d layer(w.size(0) - 2, w.size(1), {.kernel = {1}, .padding = {0}, .bias = false, .coord = coord_spec(c)},
                           gen);
-    layer.weight = w;
-    layer.bias = c.optional("bias");
-    layer.opt.stride = c.ints("stride", {1});
-    layer.opt.padding = c.ints("padding", {0});
     layer.opt.output_padding = c.ints("output_padding", {0});
-    layer.opt.dilation = c.ints("dilation", {1});
-    return layer.forward(c.input("input"));
+    return run_layer(layer, c);
   });
 }
 
