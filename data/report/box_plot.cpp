@@ -58,7 +58,9 @@ void write_box_plot_svg(const std::string& path, const std::string& title, const
   if (!(ymin < ymax)) ymax = ymin + 1;
   const double L = 60, R = 20, T = 40, B = 70;
   const double slot = 28 * static_cast<double>(series.size()) + 24;  // one group's width
-  const double W = std::max(360.0, L + R + slot * static_cast<double>(groups.size())), H = 420;
+  double legend = L + 10;
+  for (const auto& s : series) legend += 40 + 7 * static_cast<double>(s.label.size());
+  const double W = std::max({360.0, L + R + slot * static_cast<double>(groups.size()), legend + R}), H = 420;
   auto py = [&](double v) { return H - B - (std::clamp(v, ymin, ymax) - ymin) / (ymax - ymin) * (H - T - B); };
   std::ostringstream o;
   o << "<svg xmlns='http://www.w3.org/2000/svg' width='" << W << "' height='" << H
@@ -103,10 +105,12 @@ void write_box_plot_svg(const std::string& path, const std::string& title, const
       o << "\n";
     }
   }
-  for (size_t s = 0; s < series.size(); ++s)
-    o << "<rect x='" << L + 10 + 150 * static_cast<double>(s) << "' y='" << H - 26 << "' width='14' height='8' fill='"
-      << series[s].color << "'/><text x='" << L + 30 + 150 * static_cast<double>(s) << "' y='" << H - 18 << "'>"
-      << esc(series[s].label) << "</text>\n";
+  double lx = L + 10;  // legend entries one after the other, spaced by their text's length (~7 px a character)
+  for (const auto& s : series) {
+    o << "<rect x='" << lx << "' y='" << H - 26 << "' width='14' height='8' fill='" << s.color << "'/><text x='"
+      << lx + 20 << "' y='" << H - 18 << "'>" << esc(s.label) << "</text>\n";
+    lx += 40 + 7 * static_cast<double>(s.label.size());
+  }
   o << "</svg>\n";
   const std::string tmp = path + ".tmp";
   {

@@ -1,14 +1,18 @@
-// Paper 5's data against the loss's assumptions: the ACDC phantom and real short-axis cine MRI (Sunnybrook, ACDC label
-// ids, no RV; skipped when ../shared is absent) satisfy the paper's anatomical priors at 256² (the myocardium's
-// centroid within the ±20 px margin of the LV's, 2 ≤ L(Myo)/L(LV) ≤ 3), and a class absent from a data set gets
-// bounds [0, 0] on size and length and no centroid/distance term on every slice.
+// Paper 5's data (apps/paper5/data.h): the paper's splits scaled to a phantom (disjoint by patient, both ACDC frames of a
+// patient on one side), 4 / 2 classes at S², the paper's augmentation; and the data against the loss's assumptions:
+// the ACDC phantom and real short-axis cine MRI (Sunnybrook, ACDC label ids, no RV; skipped when ../shared is absent)
+// satisfy the paper's anatomical priors at 256² (the myocardium's centroid within the ±20 px margin of the LV's,
+// 2 ≤ L(Myo)/L(LV) ≤ 3), and a class absent from a data set gets bounds [0, 0] on size and length and no
+// centroid/distance term on every slice.
 #include <gtest/gtest.h>
 
 #include <cmath>
 #include <filesystem>
+#include <set>
 #include <string>
 #include <vector>
 
+#include "apps/paper5/data.h"
 #include "data/formats/image_io.h"
 #include "data/phantoms/acdc_phantom.h"
 #include "losses/descriptor_loss.h"
@@ -96,4 +100,61 @@ TEST(Paper5Data, RealCineMriSatisfiesThePriorsAndHasNoRv) {
   EXPECT_GE(st.ratio_in_range, 0.9 * st.slices_with_both) << "ratio range [" << st.ratio_min << ", " << st.ratio_max << "]";
   EXPECT_GT(st.ratio_min, 1.9);
   EXPECT_LT(st.ratio_max, 3.0);
+}
+
+TEST(Paper5Data, PhantomSplitsInThePapersProportionsByPatient) {
+  Paper5DataOptions o;
+  o.dataset = Paper5Dataset::ACDC;
+  o.size = 32;
+  o.phantom_patients = 10;  // 70/10/20 of 10 patients: 7 / 1 / 2
+  const Paper5Data d = load_paper5_data(o);
+  EXPECT_EQ(d.patients, (std::array<int64_t, 3>{7, 1, 2}));
+  EXPECT_EQ(d.train.size(), 14u);  // ED and ES frames
+  EXPECT_EQ(d.val.size(), 2u);
+  EXPECT_EQ(d.test.size(), 4u);
+  EXPECT_TRUE(d.absent.empty());
+  std::set<std::string> seen;
+  for (const auto* part : {&d.train, &d.val, &d.test}) {
+    std::set<std::string> here;
+    for (const SliceSet& s : *part) {
+      EXPECT_EQ(s.classes, 4);
+      EXPECT_EQ(s.height, 32);
+      EXPECT_EQ(s.width, 32);
+      here.insert(s.id.substr(0, s.id.find('_')));  // patientXXX
+    }
+    for (const auto& p : here) EXPECT_TRUE(seen.insert(p).second) << p << " is in two splits";
+  }
+  int classes_seen = 0;
+  for (int k = 1; k < 4; ++k) {
+    bool found = false;
+    for (const SliceSet& s : d.train)
+      for (int64_t z = 0; z < s.slices && !found; ++z) found = s.has_class(z, k);
+    classes_seen += found;
+  }
+  EXPECT_EQ(classes_seen, 3);
+  Paper5DataOptions p = o;
+  p.dataset = Paper5Dataset::PROMISE12;  // 35/5/10 of 10 patients: 7 / 1 / 2
+  const Paper5Data q = load_paper5_data(p);
+  EXPECT_EQ(q.patients, (std::array<int64_t, 3>{7, 1, 2}));
+  ASSERT_FALSE(q.train.empty());
+  EXPECT_EQ(q.train[0].classes, 2);
+  EXPECT_THROW(load_paper5_data([&] { auto b = o; b.size = 40; return b; }()), std::exception);
+  EXPECT_THROW(load_paper5_data([&] { auto b = o; b.phantom_patients = 2; return b; }()), std::exception);
+}
+
+TEST(Paper5Data, AugmentationIsThePapers) {
+  const Augmentation a = paper5_augmentation(64);
+  EXPECT_TRUE(a.enabled);
+  EXPECT_EQ(a.config.p_blur, 0.5);
+  EXPECT_EQ(a.config.min_sigma, 0.5);
+  EXPECT_EQ(a.config.max_sigma, 2.0);
+  EXPECT_EQ(a.config.p_rotate, 0.5);
+  EXPECT_EQ(a.config.max_angle_deg, 30);
+  EXPECT_EQ(a.config.p_scale, 0.5);
+  EXPECT_EQ(a.config.min_scale, 0.8);
+  EXPECT_EQ(a.config.max_scale, 1.2);
+  EXPECT_EQ(a.config.p_shift, 0.5);
+  EXPECT_DOUBLE_EQ(a.config.max_shift_px, 5.0);  // ±20 px at 256²
+  EXPECT_EQ(a.config.p_mirror, 0);
+  EXPECT_EQ(a.config.p_flip, 0);
 }
