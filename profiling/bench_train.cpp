@@ -3,6 +3,8 @@
 // shapes; the last line is `ms_per_step <median>`.
 #include <cstdio>
 #include <cstring>
+#include <functional>
+#include <memory>
 #include <string>
 
 #include "apps/toolkit/cli.h"
@@ -15,13 +17,14 @@
 #include "kernels/blas.h"
 #include "kernels/conv_onednn.h"
 #include "kernels/nll.h"
+#include "models/enet.h"
 #include "models/residual_unet.h"
 
 using namespace seg;
 
 int main(int argc, char** argv) {
   cli::Args args("bench_train", "Times full training steps of a segmentation model.");
-  args.option("model", "residual_unet", "model to time (residual_unet)")
+  args.option("model", "residual_unet", "model to time: residual_unet | enet (paper 5's, 2 classes)")
       .option("coordconv", "none", "CoordConv placement: none | 1st | enc | all")
       .option("batch", "4", "batch size")
       .option("size", "128", "image size (S×S)")
@@ -30,10 +33,27 @@ int main(int argc, char** argv) {
       .flag("no-torch", "do not run the PyTorch comparison");
   try {
     if (!args.parse(argc, argv)) return 0;
-    SEG_CHECK(args.str("model") == "residual_unet", "bench_train: unknown --model '", args.str("model"), "'");
+    const std::string model_name = args.str("model");
+    SEG_CHECK(model_name == "residual_unet" || model_name == "enet", "bench_train: unknown --model '", model_name,
+              "' (expected residual_unet or enet)");
     const int64_t B = args.integer("batch"), S = args.integer("size"), steps = args.integer("steps");
     const Device dev = parse_device(args.str("device"));
-    ResidualUNet model({.in_channels = 1, .classes = 2, .coord = parse_coord_placement(args.str("coordconv")), .seed = 0});
+    std::unique_ptr<Module> owned;
+    std::function<Tensor(const Tensor&)> forward;
+    std::string title;
+    if (model_name == "enet") {
+      auto m = std::make_unique<ENet>(ENet::Config{.in_channels = 1, .classes = 2, .seed = 0});
+      forward = [p = m.get()](const Tensor& in) { return p->forward(in); };
+      title = "ENet";
+      owned = std::move(m);
+    } else {
+      auto m = std::make_unique<ResidualUNet>(
+          ResidualUNet::Config{.in_channels = 1, .classes = 2, .coord = parse_coord_placement(args.str("coordconv")), .seed = 0});
+      forward = [p = m.get()](const Tensor& in) { return p->forward(in); };
+      title = "residual U-Net (coordconv " + args.str("coordconv") + ")";
+      owned = std::move(m);
+    }
+    Module& model = *owned;
     model.to(dev);
     model.train();
     Adam opt(model.named_parameters(), 5e-4, 0.9, 0.99);
@@ -46,7 +66,7 @@ int main(int argc, char** argv) {
     x = x.to(dev);
     t = t.to(dev);
     auto step = [&] {
-      Tensor loss = cross_entropy(model.forward(x), t);
+      Tensor loss = cross_entropy(forward(x), t);
       opt.zero_grad();
       loss.backward();
       opt.step();
@@ -60,10 +80,10 @@ int main(int argc, char** argv) {
     if (!args.on("no-torch") && dev == Device::CPU)
       pt = bench::run_torch(bench::script_dir() + "/bench_train_torch.py",
                             "--batch " + std::to_string(B) + " --size " + std::to_string(S) + " --steps " +
-                                std::to_string(steps) + " --coordconv " + args.str("coordconv") + " --threads " +
+                                std::to_string(steps) + " --model " + model_name + " --coordconv " + args.str("coordconv") + " --threads " +
                                 std::to_string(max_threads()));
-    std::printf("bench_train: residual U-Net (coordconv %s, %.2f M parameters), batch %lld, %lldx%lld, %s, %d threads\n",
-                args.str("coordconv").c_str(), model.num_parameters() / 1e6, static_cast<long long>(B),
+    std::printf("bench_train: %s (%.3f M parameters), batch %lld, %lldx%lld, %s, %d threads\n",
+                title.c_str(), model.num_parameters() / 1e6, static_cast<long long>(B),
                 static_cast<long long>(S), static_cast<long long>(S), device_name(dev), max_threads());
     if (dev == Device::CPU)
       std::printf("CPU convolutions: %s\n", onednn::enabled() ? "oneDNN (SEG_CPU_CONV=im2col times the im2col + BLAS reference)"
