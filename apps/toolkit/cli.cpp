@@ -1,5 +1,5 @@
 // Argument parsing for the apps (see cli.h).
-#include "apps/common/cli.h"
+#include "apps/toolkit/cli.h"
 
 #include <cstdio>
 #include <sstream>

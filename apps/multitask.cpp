@@ -24,6 +24,7 @@
 #include "engine/autograd.h"
 #include "engine/device.h"
 #include "engine/rng.h"
+#include "kernels/blas.h"
 
 using namespace seg;
 using namespace seg::paper4;

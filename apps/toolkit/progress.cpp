@@ -1,5 +1,5 @@
 // Progress lines (see progress.h).
-#include "apps/common/progress.h"
+#include "apps/toolkit/progress.h"
 
 #include <algorithm>
 #include <cstdio>
