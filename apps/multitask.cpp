@@ -236,11 +236,13 @@ int main(int argc, char** argv) {
     base.figures = static_cast<int>(args.integer("figures"));
     if (!args.on("paper"))
       std::printf("protocol (CPU defaults; --paper for the paper's): %lld² instead of 256², lr %g with %s instead of 1e-4 "
-                  "constant, at most %d epochs and %.1f min per run instead of 150 epochs%s; phantom sets of %lld images "
-                  "instead of 912 / 650\n",
-                  static_cast<long long>(S), base.lr, base.schedule.describe().c_str(), base.epochs, base.max_minutes,
+                  "constant, at most %d epochs%s instead of 150 epochs%s%s\n",
+                  static_cast<long long>(S), base.lr, base.schedule.describe().c_str(), base.epochs,
+                  base.max_minutes > 0 ? (" and " + std::to_string(base.max_minutes).substr(0, 4) + " min per run").c_str() : "",
                   width != 32 ? (", base width " + std::to_string(width) + " instead of 32").c_str() : "",
-                  static_cast<long long>(args.integer("images")));
+                  (need_polyp && args.str("data-polyp").empty()) || (need_fundus && args.str("data-fundus").empty())
+                      ? ("; phantom sets of " + std::to_string(args.integer("images")) + " images instead of 912 / 650").c_str()
+                      : "");
 
     // ---- the structure sets (one per structure and distance map), shared by the runs
     const DistanceVariant t1_dist = parse_distance_variant(args.str("distance"));
@@ -340,8 +342,15 @@ int main(int argc, char** argv) {
           << ". Ours: mean ± std over test images (per image, averaged over seeds first); p: paired two-sided t-test against "
           << (table == 1 ? "1Enc1Dec M" : "D3") << " of the same structure on the per-image Dice. The paper reports means only.";
     g.notes_md = notes.str();
-    const nlohmann::json t = run_grid(g);
-    (void)t;
+    nlohmann::json t = run_grid(g);
+    // The row format beside the toolkit's: the data set of each row, and per_image (the toolkit's per-case
+    // values are keyed per_patient; here every case is one image).
+    for (auto& r : t.at("rows")) {
+      r["dataset"] = r.value("structure", "") == "polyp" ? "polyp" : "fundus";
+      for (const char* m : {"dice", "jaccard"})
+        if (r.contains(m) && r[m].contains("per_patient")) r[m]["per_image"] = r[m]["per_patient"];
+    }
+    write_text_atomic(out + "/table.json", t.dump(2) + "\n");
     std::printf("\n%s\ntable: %s/table.md (.json, .csv); figures: %s/runs/<row>/seed<k>/figures/\n",
                 read_text(out + "/table.md").c_str(), out.c_str(), out.c_str());
     return 0;

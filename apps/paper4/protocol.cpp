@@ -149,11 +149,16 @@ void write_paper4_figures(const std::string& dir, const std::vector<SliceSet>& s
     std::vector<double> aux = p1;
     if (o.contour.defined()) argmax_mask(o.contour, &aux);
     if (o.distance.defined()) aux = o.distance.to_vector();
-    std::vector<uint8_t> rgb(static_cast<size_t>(4 * P * 3));
+    // Tiles of T = z·S pixels (nearest, z = ⌈128 / S⌉) so that small training sizes stay visible.
+    const int64_t z = std::max<int64_t>(1, (128 + S - 1) / S), T = z * S;
+    std::vector<uint8_t> rgb(static_cast<size_t>(4 * T * T * 3));
     auto put = [&](int tile, int64_t p, uint8_t r, uint8_t g, uint8_t b) {
       const int64_t y = p / S, x = p % S;
-      const size_t at = static_cast<size_t>((y * 4 * S + tile * S + x) * 3);
-      rgb[at] = r, rgb[at + 1] = g, rgb[at + 2] = b;
+      for (int64_t dy = 0; dy < z; ++dy)
+        for (int64_t dx = 0; dx < z; ++dx) {
+          const size_t at = static_cast<size_t>(((y * z + dy) * 4 * T + tile * T + x * z + dx) * 3);
+          rgb[at] = r, rgb[at + 1] = g, rgb[at + 2] = b;
+        }
     };
     for (int64_t p = 0; p < P; ++p) {
       put(0, p, im.display[static_cast<size_t>(p)], im.display[static_cast<size_t>(P + p)], im.display[static_cast<size_t>(2 * P + p)]);
@@ -163,7 +168,7 @@ void write_paper4_figures(const std::string& dir, const std::vector<SliceSet>& s
       const uint8_t a = static_cast<uint8_t>(std::lround(255 * std::clamp(aux[static_cast<size_t>(p)], 0.0, 1.0)));
       put(3, p, a, a, a);
     }
-    write_png_rgb(dir + "/" + s.id + ".png", static_cast<int>(4 * S), static_cast<int>(S), rgb);
+    write_png_rgb(dir + "/" + s.id + ".png", static_cast<int>(4 * T), static_cast<int>(T), rgb);
   }
   model.train();
 }
@@ -190,7 +195,7 @@ RunResult run_paper4(const Paper4Setting& s, const DataSplit& split, const Struc
   cfg["test_images"] = ids(split.test);
   cfg["size"] = s.size;
   cfg["base_width"] = s.base_width;
-  cfg["batch"] = s.batch;
+  cfg["batch"] = std::min<int64_t>(s.batch, static_cast<int64_t>(sets.train.size()));
   cfg["epochs"] = s.epochs;
   cfg["lr"] = s.lr;
   cfg["schedule"] = s.schedule.describe();
@@ -209,7 +214,12 @@ RunResult run_paper4(const Paper4Setting& s, const DataSplit& split, const Struc
     if (o.distance.defined()) out.heads["distance"] = o.distance;
     return out;
   };
-  SliceSampler sampler(sets.train, s.batch, s.seed, Augmentation{});
+  // A folder with fewer training images than a batch (the 5 Kvasir samples) trains with smaller batches.
+  const int64_t batch = std::min<int64_t>(s.batch, static_cast<int64_t>(sets.train.size()));
+  if (batch < s.batch)
+    std::printf("note: %zu training images, batch %lld instead of %lld\n", sets.train.size(), static_cast<long long>(batch),
+                static_cast<long long>(s.batch));
+  SliceSampler sampler(sets.train, batch, s.seed, Augmentation{});
   Paper4Evaluator val(sets.val, structure, s.ellipse_fit), test(sets.test, structure, s.ellipse_fit);
 
   RunSpec spec;
