@@ -1,8 +1,12 @@
-"""PyTorch side of bench_train: the same model (residual U-Net, models/residual_unet.h; ENet, models/enet.h), same
-batch, size and threads. The ENet class here is also the twin tests/models/test_enet.cpp checks ours against.
+"""PyTorch side of bench_train: the same model (residual U-Net, models/residual_unet.h; ENet, models/enet.h; paper 4's
+multi-task U-Net, models/multitask_unet.h, from multitask_torch.py), same batch, size and threads. The ENet class here is
+also the twin tests/models/test_enet.cpp checks ours against.
 
-Prints 'ms_per_step X' and 'min_ms Y'. Run by bench_train with glibc told to keep freed memory."""
+Prints 'ms_per_step X', 'min_ms Y', 'parameters P' (multitask also 'infer_ms', 'infer_min_ms': one image, no grad).
+Run by bench_train with glibc told to keep freed memory."""
 import argparse
+import os
+import sys
 import time
 
 import torch
@@ -175,19 +179,38 @@ def main():
     ap.add_argument("--batch", type=int, default=4)
     ap.add_argument("--size", type=int, default=128)
     ap.add_argument("--steps", type=int, default=10)
-    ap.add_argument("--model", default="residual_unet", choices=["residual_unet", "enet"])
+    ap.add_argument("--model", default="residual_unet", choices=["residual_unet", "enet", "multitask"])
     ap.add_argument("--coordconv", default="none")
     ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--variant", default="conv-md")
+    ap.add_argument("--infer-size", type=int, default=256)
+    ap.add_argument("--infer-reps", type=int, default=20)
     a = ap.parse_args()
     torch.set_num_threads(a.threads)
     torch.manual_seed(0)
-    model = ENet(1, 2) if a.model == "enet" else ResidualUNet(1, 2, a.coordconv)
-    opt = torch.optim.Adam(model.parameters(), lr=5e-4, betas=(0.9, 0.99))
-    x = torch.rand(a.batch, 1, a.size, a.size)
-    t = (torch.arange(a.size).view(1, a.size, 1) % 7 == 0).long().expand(a.batch, a.size, a.size).contiguous()
+    rows = (torch.arange(a.size).view(1, a.size, 1) % 7).expand(a.batch, a.size, a.size).contiguous()
+    t = (rows == 0).long()
+    if a.model == "multitask":
+        sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+        import multitask_torch as mt
+        model = mt.MultitaskUNet(a.variant)
+        opt = torch.optim.Adam(model.parameters(), lr=1e-4)
+        x = torch.rand(a.batch, 3, a.size, a.size)
+        tc = (rows == 1).long()
+        td = (torch.arange(a.size).float() / a.size).view(1, 1, 1, a.size).expand(a.batch, 1, a.size, a.size).contiguous()
+
+        def loss_of():
+            return mt.multitask_loss(model(x), t, tc, td)
+    else:
+        model = ENet(1, 2) if a.model == "enet" else ResidualUNet(1, 2, a.coordconv)
+        opt = torch.optim.Adam(model.parameters(), lr=5e-4, betas=(0.9, 0.99))
+        x = torch.rand(a.batch, 1, a.size, a.size)
+
+        def loss_of():
+            return F.cross_entropy(model(x), t)
 
     def step():
-        loss = F.cross_entropy(model(x), t)
+        loss = loss_of()
         opt.zero_grad()
         loss.backward()
         opt.step()
@@ -203,6 +226,19 @@ def main():
     print("ms_per_step", ts[len(ts) // 2])
     print("min_ms", ts[0])
     print("parameters", sum(p.numel() for p in model.parameters()))
+    if a.model == "multitask":
+        model.eval()
+        xi = torch.rand(1, 3, a.infer_size, a.infer_size)
+        ts = []
+        with torch.no_grad():
+            for i in range(3 + a.infer_reps):
+                s = time.perf_counter()
+                model(xi)
+                if i >= 3:
+                    ts.append((time.perf_counter() - s) * 1e3)
+        ts.sort()
+        print("infer_ms", ts[len(ts) // 2])
+        print("infer_min_ms", ts[0])
 
 
 if __name__ == "__main__":

@@ -14,7 +14,8 @@
 //                DIR/masks/{left lung,right lung,heart,left clavicle,right clavicle}/<ID>.png (composed in that
 //                order, later structures win); masks at half resolution (SCR's 1024²) halve the image to match
 //   images_masks DIR/images/<stem>.{png,jpg,jpeg} + DIR/masks/<stem>[_mask|-mask|_segmentation].{png,jpg,jpeg}
-//                grey PNG masks with values <= 20 are label ids; other masks (0/255, lossy JPEG) are thresholded >127
+//                grey PNG masks with values <= 20 are label ids; other masks (0/255, lossy JPEG) are thresholded >127;
+//                images/ and masks/ match in any letter case (ORIGA copies ship Images/ and Masks/ with ids 0/1 disc/2 cup)
 //   nnunet       DIR/dataset.json + imagesTr/<case>_XXXX<ending> + labelsTr/<case><ending> (v1 "modality" or v2
 //                "channel_names"; "file_ending" defaults to .nii.gz)
 // Cases are sorted by id. A case whose data set ships no label for it has label_path "".

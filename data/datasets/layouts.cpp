@@ -2,6 +2,7 @@
 // Key decision: each layout is matched by exact, documented file names; anything missing produces one error that says
 // which layout was expected and shows (part of) what the folder really holds, so a wrong path is fixed in one try.
 #include <algorithm>
+#include <cctype>
 #include <filesystem>
 #include <fstream>
 #include <functional>
@@ -195,11 +196,22 @@ std::vector<Case> jsrt(const fs::path& dir) {
   return out;
 }
 
+// DIR/<name> matched case-insensitively (ORIGA and Kaggle copies ship Images/ and Masks/); DIR/<name> if none.
+fs::path child_ci(const fs::path& dir, const std::string& name) {
+  for (const auto& e : entries(dir)) {
+    std::string f = e.filename().string();
+    std::transform(f.begin(), f.end(), f.begin(), [](unsigned char c) { return std::tolower(c); });
+    if (f == name && is_dir(e)) return e;
+  }
+  return dir / name;
+}
+
 std::vector<Case> images_masks(const fs::path& dir, const std::string& name) {
   const std::string expect = "DIR/images/<stem>.{png,jpg,jpeg} and DIR/masks/<stem>[_mask|-mask|_segmentation].{png,jpg,jpeg}";
-  if (!is_dir(dir / "images") || !is_dir(dir / "masks")) wrong(name, dir, expect, "images/ or masks/ missing");
+  const fs::path images = child_ci(dir, "images"), masks = child_ci(dir, "masks");
+  if (!is_dir(images) || !is_dir(masks)) wrong(name, dir, expect, "images/ or masks/ missing");
   std::vector<Case> out;
-  for (const auto& f : entries(dir / "images")) {
+  for (const auto& f : entries(images)) {
     std::string ext = f.extension().string();
     std::transform(ext.begin(), ext.end(), ext.begin(), [](unsigned char c) { return std::tolower(c); });
     if (!is_file(f) || (ext != ".png" && ext != ".jpg" && ext != ".jpeg")) continue;
@@ -207,11 +219,11 @@ std::vector<Case> images_masks(const fs::path& dir, const std::string& name) {
     std::string mask;
     for (const char* suffix : {"", "_mask", "-mask", "_segmentation"})
       for (const char* e : {".png", ".jpg", ".jpeg", ".PNG", ".JPG"})
-        if (mask.empty() && is_file(dir / "masks" / (stem + suffix + e))) mask = (dir / "masks" / (stem + suffix + e)).string();
-    if (mask.empty()) wrong(name, dir / "masks", "a mask named " + stem + ".png (or .jpg, _mask, -mask)", "no mask for image " + f.filename().string());
+        if (mask.empty() && is_file(masks / (stem + suffix + e))) mask = (masks / (stem + suffix + e)).string();
+    if (mask.empty()) wrong(name, masks, "a mask named " + stem + ".png (or .jpg, _mask, -mask)", "no mask for image " + f.filename().string());
     out.push_back(Case{stem, {f.string()}, mask, stem, "images_masks"});
   }
-  if (out.empty()) wrong(name, dir / "images", expect, "no image");
+  if (out.empty()) wrong(name, images, expect, "no image");
   return out;
 }
 
