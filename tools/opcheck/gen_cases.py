@@ -4,7 +4,7 @@
     /usr/bin/python3 tools/opcheck/gen_cases.py OUT_DIR [--seed 0] [--filter SUBSTRING]
 
 Every op of the spec's first table (PyTorch semantics) gets several attribute variants on small random float64 inputs
-with odd sizes; tools/opcheck/cases_kernels.py and tools/opcheck/cases_project.py add more cases when present:
+with odd sizes; tools/opcheck/cases_kernels.py, cases_project.py and cases_egcnn.py add more cases when present:
 each defines `cases(torch)` -> list of dicts {name, op, attrs, inputs: {role: tensor}} (optional: grads: [roles],
 rtol, atol, fn(inputs, attrs) -> tensor); cases_project.py also defines `ops(torch)` -> {op: fn} with the reference
 definitions of the project's ops. Outputs and gradients come from torch.autograd on a random grad_output.
@@ -422,7 +422,7 @@ def main():
     torch.manual_seed(args.seed)
     ops = dict(OPS)
     cases = builtin_cases(args.seed)
-    for mod_name in ("cases_kernels", "cases_project"):
+    for mod_name in ("cases_kernels", "cases_project", "cases_egcnn"):
         mod = load_module(mod_name)
         if mod is None:
             print("gen_cases: %s.py not present, skipped" % mod_name)
