@@ -1,11 +1,12 @@
 // bench_train: full training steps (forward, loss, backward, Adam) of a model after warm-up; prints a table
 // (ms/step median and min, images/s, peak memory) and, when PyTorch is importable, its figure for the same model and
-// shapes; the last line is `ms_per_step <median>`.
+// shapes; the last line is `ms_per_step <median>`. The 3-D networks of paper 3 are timed by bench_train3d.h.
 #include <cstdio>
 #include <cstring>
 #include <string>
 
 #include "apps/common/cli.h"
+#include "bench_train3d.h"
 #include "bench_util.h"
 #include "engine/allocator.h"
 #include "engine/autograd.h"
@@ -21,15 +22,17 @@ using namespace seg;
 
 int main(int argc, char** argv) {
   cli::Args args("bench_train", "Times full training steps of a segmentation model.");
-  args.option("model", "residual_unet", "model to time (residual_unet)")
+  args.option("model", "residual_unet", "model to time (residual_unet | unet3d | vnet | segresnet)")
       .option("coordconv", "none", "CoordConv placement: none | 1st | enc | all")
       .option("batch", "4", "batch size")
       .option("size", "128", "image size (S×S)")
       .option("steps", "10", "timed steps (after 2 warm-up steps)")
       .option("device", "cpu", "cpu | cuda | auto")
       .flag("no-torch", "do not run the PyTorch comparison");
+  bench3d::declare_options(args);  // 3-D models: batch 1, size 64, 5 steps unless given
   try {
     if (!args.parse(argc, argv)) return 0;
+    if (args.str("model") != "residual_unet") return bench3d::run(args);
     SEG_CHECK(args.str("model") == "residual_unet", "bench_train: unknown --model '", args.str("model"), "'");
     const int64_t B = args.integer("batch"), S = args.integer("size"), steps = args.integer("steps");
     const Device dev = parse_device(args.str("device"));
