@@ -53,8 +53,8 @@ Tensor gradient_magnitude3d(const Tensor& q, double eps) {
   const int64_t N = q.size(0), C = q.size(1);
   // sobel3d: (N, 3C, ...) with [gz, gy, gx] of channel c at 3c … 3c + 2; sum the squares over the three.
   const Tensor g = scale(sobel3d(q), 1.0 / 16.0);
-  const Tensor sq = reshape(square(g), {N, C, 3, q.size(2), q.size(3), q.size(4)});
-  return sqrt(add_scalar(sum(sq, {2}), eps));
+  const Tensor sq = reshape(square(g), {N * C, 3, q.size(2), q.size(3), q.size(4)});  // tensors have at most 5 dims
+  return reshape(sqrt(add_scalar(sum(sq, {1}), eps)), q.shape());
 }
 
 Tensor dual_task_loss_with_noise(const Tensor& logits, const Tensor& onehot, const Tensor& noise, double tau, bool hard,
