@@ -87,6 +87,7 @@ std::string Net3dSpec::describe() const {
   std::ostringstream s;
   s << backbone << " width " << width;
   if (levels) s << ", " << levels << " levels";
+  if (vae) s << " + VAE";
   if (edge) s << " + EG-CNN (C_e " << edge_width << ", " << (edge_per_class ? "per-class" : "boundary") << " edges)";
   return s.str();
 }
@@ -114,7 +115,7 @@ Net3d::Net3d(const Net3dSpec& s) : spec_(s) {
   } else if (s.backbone == "segresnet") {
     SegResNet::Config c{.in_channels = s.in_channels, .classes = s.classes, .init_filters = s.width,
                         .blocks_down = {}, .blocks_up = {}, .norm_groups = s.norm_groups, .head_extra_in = extra,
-                        .seed = s.seed};
+                        .seed = s.seed, .vae = s.vae, .vae_input = s.vae_input};
     const int L = s.levels ? s.levels : 4;
     const int monai[4] = {1, 2, 2, 4};
     for (int l = 0; l < L; ++l) c.blocks_down.push_back(monai[std::min(l, 3)]);
@@ -123,6 +124,7 @@ Net3d::Net3d(const Net3dSpec& s) : spec_(s) {
   } else {
     fail("Net3d: unknown backbone '", s.backbone, "' (expected unet3d, vnet or segresnet)");
   }
+  SEG_CHECK(!s.vae || s.backbone == "segresnet", "Net3d: the VAE branch is SegResNet's (got backbone ", s.backbone, ")");
   if (s.edge) {
     EdgeStream::Config c{.encoder_channels = backbone_->encoder_channels(),
                          .decoder_first_channels = backbone_->decoder_first_channels(),
@@ -136,11 +138,18 @@ Net3d::Net3d(const Net3dSpec& s) : spec_(s) {
 
 int64_t Net3d::edge_channels() const { return stream_ ? stream_->config().out_channels : 0; }
 
-Net3d::Output Net3d::forward(const Tensor& x) const {
+Net3d::Output Net3d::forward(const Tensor& x, Generator* gen) const {
   BackboneFeatures f = backbone_->features(x);
-  if (!stream_) return {backbone_->head(f.decoder_last), Tensor()};
+  Output o;
+  if (spec_.vae && is_training() && gen) o.vae_loss = static_cast<const SegResNet&>(*backbone_).vae_loss(x, f, *gen);
+  if (!stream_) {
+    o.logits = backbone_->head(f.decoder_last);
+    return o;
+  }
   EdgeStream::Output e = stream_->forward(f);
-  return {backbone_->head(cat({f.decoder_last, e.features}, 1)), e.logits};
+  o.logits = backbone_->head(cat({f.decoder_last, e.features}, 1));
+  o.edge_logits = e.logits;
+  return o;
 }
 
 }  // namespace seg

@@ -25,6 +25,7 @@
 // say); the attention map has one channel, shared by the C_e edge features (as GSCNN's gate); the stream draws its
 // weights from its own generator (seed + 1), so a backbone's weights are the same with and without it.
 #pragma once
+#include <array>
 #include <memory>
 #include <string>
 #include <vector>
@@ -94,6 +95,8 @@ struct Net3dSpec {
   bool edge_per_class = false;  // edge maps: one per foreground class (classes − 1) instead of one boundary map
   int64_t norm_groups = 8;
   uint64_t seed = 0;
+  bool vae = false;                        // SegResNet only: Myronenko's auto-encoder branch (models/segresnet.h)
+  std::array<int64_t, 3> vae_input{0, 0, 0};  // its training patch (D, H, W)
   std::string describe() const;  // one line
 };
 const std::vector<std::string>& backbone_names();
@@ -104,8 +107,10 @@ class Net3d : public Module {
   struct Output {
     Tensor logits;       // (N, classes, D, H, W)
     Tensor edge_logits;  // (N, edge channels, D, H, W); undefined without the edge stream
+    Tensor vae_loss;     // 0-d; only in training with the VAE branch and a generator
   };
-  Output forward(const Tensor& x) const;
+  // gen: the VAE's sampling noise (training with the VAE branch); ignored otherwise.
+  Output forward(const Tensor& x, Generator* gen = nullptr) const;
   const Net3dSpec& spec() const { return spec_; }
   const Backbone3d& backbone() const { return *backbone_; }
   int64_t divisor() const { return backbone_->divisor(); }

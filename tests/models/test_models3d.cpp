@@ -221,3 +221,45 @@ TEST(Models3d, BadConfigurationsAreRefusedWithTheFieldNamed) {
     EXPECT_NE(std::string(e.what()).find("unet3d, vnet or segresnet"), std::string::npos);
   }
 }
+
+TEST(Models3d, SegResNetVaeBranchCountsAsMonaisAndTrains) {
+  // MONAI SegResNetVAE(input_image_size=(128, 128, 128), in_channels=4, out_channels=3, init_filters=8), counted by the
+  // same rules: the backbone + vae_down (GN 64, conv3 64→16 with bias, GN 16) + fc1, fc2 (16·8³ → 256) + fc3
+  // (256 → 16·8³) + conv1 16→64 + GN 64 + the final GN 8 + conv1 8→4 (bias).
+  const int64_t total = 16 * 8 * 8 * 8;
+  const int64_t vae = 2 * 64 + conv(64, 16, 3, true) + 2 * 16 + 2 * (total * 256 + 256) + (256 * total + total) +
+                      conv(16, 64, 1, false) + 2 * 64 + 2 * 8 + conv(8, 4, 1, true);
+  SegResNet::Config c{.in_channels = 4, .classes = 3, .init_filters = 8, .vae = true, .vae_input = {128, 128, 128}};
+  EXPECT_EQ(SegResNet(c).num_parameters(), 1176843 + vae);
+  EXPECT_EQ(1176843 + vae, 7506031);
+  // A small one: the loss is finite, positive, and Adam steps on it reduce it. (At least 2³ latent maps: from a 1³ map
+  // the decoder's GroupNorms see constant maps and the branch cannot learn.)
+  Net3d net({.backbone = "segresnet", .in_channels = 2, .classes = 2, .width = 4, .levels = 3, .seed = 3,
+             .vae = true, .vae_input = {16, 16, 16}});
+  // A smooth input the auto-encoder can learn to reproduce (an offset plus ramps along z and x).
+  Tensor x = Tensor::empty({1, 2, 16, 16, 16});
+  for (int64_t i = 0; i < x.numel(); ++i)
+    x.data<float>()[i] = 1.0f + 0.1f * static_cast<float>((i / 256) % 16) + 0.05f * static_cast<float>(i % 16);
+  Generator g(1);
+  Adam opt(net.named_parameters(), 1e-2);
+  double first = 0, last = 0;
+  for (int s = 0; s < 15; ++s) {
+    Generator noise(7);  // the same ε every step, so the loss is comparable
+    const Net3d::Output o = net.forward(x, &noise);
+    ASSERT_TRUE(o.vae_loss.defined());
+    if (s == 0) first = o.vae_loss.item();
+    last = o.vae_loss.item();
+    Tensor loss = o.vae_loss;
+    opt.zero_grad();
+    loss.backward();
+    opt.step();
+  }
+  EXPECT_GT(first, 0);
+  EXPECT_LT(last, 0.75 * first);  // 6.14 → 3.79 here
+  net.eval();
+  EXPECT_FALSE(net.forward(x, &g).vae_loss.defined());  // no VAE at inference
+  net.train();
+  EXPECT_THROW(net.forward(random_input({1, 2, 32, 16, 16}, 5), &g), Error);  // the fc layers fix the patch size
+  EXPECT_THROW(Net3d({.backbone = "unet3d", .vae = true, .vae_input = {16, 16, 16}}), Error);
+  EXPECT_THROW(SegResNet({.vae = true, .vae_input = {12, 16, 16}}), Error);  // not a multiple of 2·8
+}
