@@ -3,11 +3,14 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <sstream>
 #include <stdexcept>
 
+#include "data/phantoms/brats_phantom.h"
+#include "data/phantoms/kits_phantom.h"
 #include "data/transforms/intensity.h"
 #include "data/transforms/resample.h"
 
@@ -215,6 +218,29 @@ Case3d preprocess_case(const LoadedCase& c, const LabelScheme& scheme, const Pre
     }
   }
   return out;
+}
+
+Case3d phantom_case(const std::string& dataset, uint64_t seed, int index, int64_t size, const LabelScheme& scheme,
+                    const Preprocess3d& p) {
+  LoadedCase lc;
+  char id[64];
+  if (dataset == "brats19") {
+    BratsCase b = make_brats_case(seed, index, size);
+    std::snprintf(id, sizeof id, "BraTS19_PH_%03d_1", index);
+    for (auto& v : b.images) lc.images.push_back(std::move(v));
+    lc.label = std::move(b.labels);
+  } else if (dataset == "kits19") {
+    auto [ct, gt] = make_kits_case(seed, index, size);
+    std::snprintf(id, sizeof id, "case_%05d", index);
+    lc.images.push_back(std::move(ct));
+    lc.label = std::move(gt);
+  } else {
+    throw std::runtime_error("phantom_case: no 3-D phantom '" + dataset + "' (brats19 or kits19)");
+  }
+  lc.info.id = lc.info.patient = id;
+  lc.info.dataset = dataset;
+  lc.has_label = true;
+  return preprocess_case(lc, scheme, p);
 }
 
 CaseStore::CaseStore(std::vector<Case> cases, LabelScheme scheme, Preprocess3d pre, int64_t max_bytes)

@@ -65,6 +65,11 @@ struct Case3d {
   int64_t bytes() const;
 };
 
+// A phantom case made in memory (no files): "brats19" (4 modalities, labels 1/2/4) or "kits19" (CT, labels 1/2), at
+// in-plane size `size` (0 = the data set's native grid; data/phantoms), preprocessed like a loaded one.
+Case3d phantom_case(const std::string& dataset, uint64_t seed, int index, int64_t size, const LabelScheme& scheme,
+                    const Preprocess3d& p);
+
 // Modalities as channels (one C-channel image, or several 1-channel images on one grid), labels mapped to classes
 // (an unknown raw value is an error naming the file), normalised, resampled.
 Case3d preprocess_case(const LoadedCase& c, const LabelScheme& scheme, const Preprocess3d& p);

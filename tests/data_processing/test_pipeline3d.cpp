@@ -388,3 +388,20 @@ TEST(Pipeline3d, DecathlonLayoutAndOnDemandCaseStore) {
     EXPECT_NE(std::string(e.what()).find("none.nii.gz"), std::string::npos) << e.what();
   }
 }
+
+TEST(Pipeline3d, PhantomCasesInMemory) {
+  const Case3d b = phantom_case("brats19", 1, 0, 32, brats_scheme(), {});
+  EXPECT_EQ(b.image.channels, 4);
+  EXPECT_EQ(b.image.dims, (std::array<int64_t, 3>{32, 32, 21}));
+  EXPECT_EQ(b.id, "BraTS19_PH_000_1");
+  for (size_t k = 0; k < 3; ++k) EXPECT_GT(b.class_voxels[k].size(), 0u) << "class " << k + 1;
+  EXPECT_EQ(b.image.data[0], 0.f);  // outside the brain: z-score over non-zero voxels keeps 0
+  Preprocess3d ct{.norm = Normalisation::CtClip, .spacing_mm = 8};
+  const Case3d k = phantom_case("kits19", 1, 2, 48, kits_scheme(), ct);
+  EXPECT_EQ(k.image.channels, 1);
+  EXPECT_EQ(k.image.spacing, (std::array<double, 3>{8, 8, 8}));
+  EXPECT_EQ(k.original_label.spacing[2], 3.0);  // KiTS phantom slices: 3 mm
+  EXPECT_GT(k.class_voxels[0].size(), 0u);
+  EXPECT_EQ(k.background, -1.f);
+  EXPECT_THROW(phantom_case("acdc", 1, 0, 32, kits_scheme(), ct), std::runtime_error);
+}
