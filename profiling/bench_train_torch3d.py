@@ -1,7 +1,8 @@
 """PyTorch side of bench_train for paper 3's 3-D networks: the same definitions as models/unet3d.h, models/vnet.h,
 models/segresnet.h and the edge stream of models/egcnn.h, the same loss (Dice of the softmax; with --edge the full
 eq. (3) of losses/egcnn_losses.h: + edge Dice + balanced BCE + dual-task L1 of Sobel gradient magnitudes of a Gumbel
-sample), same batch, size and threads. Prints 'ms_per_step X', 'min_ms Y' and 'parameters N'.
+sample), same batch, size and threads. Prints 'ms_per_step X', 'min_ms Y', 'cpu_ms_per_step Z' (process CPU time,
+all threads: steadier than wall time on a loaded machine) and 'parameters N'.
 Run by bench_train with glibc told to keep freed memory (see profiling/bench_util.h)."""
 import argparse
 import time
@@ -295,14 +296,17 @@ def main():
 
     for _ in range(2):
         step()
-    ts = []
+    ts, cs = [], []
     for _ in range(a.steps):
-        s = time.perf_counter()
+        s, c = time.perf_counter(), time.process_time()
         step()
         ts.append((time.perf_counter() - s) * 1e3)
+        cs.append((time.process_time() - c) * 1e3)
     ts.sort()
+    cs.sort()
     print("ms_per_step", ts[len(ts) // 2])
     print("min_ms", ts[0])
+    print("cpu_ms_per_step", cs[len(cs) // 2])
     print("parameters", sum(p.numel() for p in model.parameters()))
 
 
