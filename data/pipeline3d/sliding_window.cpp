@@ -63,7 +63,8 @@ SlidingWindowStats sliding_window(const Volume& image, int64_t out_channels, con
     if (cfg.patch[a] < 1) throw std::invalid_argument("sliding_window: patch sizes must be positive");
   const int64_t nx = image.nx(), ny = image.ny(), nz = image.nz(), plane = nx * ny;
   const std::array<int64_t, 3>& P = cfg.patch;
-  const int64_t PV = P[0] * P[1] * P[2], depth = P[2];
+  // The ring holds patch_z slices, or the whole volume's nz when that is fewer (one row of tiles in z).
+  const int64_t PV = P[0] * P[1] * P[2], depth = std::min(P[2], nz);
   const std::vector<int64_t> sx = tile_starts(nx, P[0], cfg.overlap), sy = tile_starts(ny, P[1], cfg.overlap),
                              sz = tile_starts(nz, P[2], cfg.overlap);
   const std::vector<float> w = importance_map(P, cfg.gaussian, cfg.sigma_scale);

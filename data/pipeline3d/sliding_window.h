@@ -6,7 +6,8 @@
 //  * tiles are visited in z-major order and the weighted sums live in a ring of patch_z slices: once every tile that
 //    covers slice z has been added, the slice is final — it is divided by its weight sum, handed to the consumer
 //    (argmax into the label map, or kept) and its ring slot is cleared. So at any moment the buffers hold
-//    (out_channels + 1) · patch_z · ny · nx floats, plus one patch's input and one patch's outputs, whatever nz is;
+//    (out_channels + 1) · min(patch_z, nz) · ny · nx floats, plus one patch's input and one patch's outputs, whatever
+//    nz is (never more than a whole-volume accumulation's out_channels · nz · ny · nx + the weights);
 //  * tile starts per axis: n = ceil((size − patch) / (patch·(1 − overlap))) + 1 tiles spread evenly from 0 to
 //    size − patch (nnU-Net's rule); an axis shorter than the patch gets one tile centred on it, padded with pad_value;
 //  * the importance map is a Gaussian with σ = sigma_scale · patch per axis, scaled to a maximum of 1, its zeros

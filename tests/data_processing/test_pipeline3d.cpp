@@ -170,6 +170,8 @@ TEST(Pipeline3d, SlidingWindowArgmaxAndPadding) {
   };
   const SlidingWindowLabels r = sliding_window_argmax(img, 3, 3, {.patch = {8, 8, 8}}, pred, -9.f);
   EXPECT_EQ(r.stats.tiles, 1);
+  // The ring is capped at the volume's 3 slices: 3 × (3 + 1) planes of 20, the 8³ map, one output slice, one patch.
+  EXPECT_EQ(r.stats.buffer_floats, 3 * 4 * 20 + 512 + 3 * 20 + 4 * 512);
   for (size_t i = 0; i < img.data.size(); ++i)
     EXPECT_EQ(r.labels.data[i], img.data[i] > 0.3f ? 2.f : img.data[i] > -0.3f ? 1.f : 0.f);
   EXPECT_THROW(sliding_window_argmax(img, 4, 3, {}, pred), std::invalid_argument);
