@@ -5,7 +5,7 @@
 #include <cstring>
 #include <string>
 
-#include "apps/common/cli.h"
+#include "apps/toolkit/cli.h"
 #include "bench_train3d.h"
 #include "bench_util.h"
 #include "engine/allocator.h"
