@@ -81,8 +81,8 @@ LabelScheme msd_brats_scheme(const std::string& path) {
 
 std::string Preprocess3d::describe() const {
   std::ostringstream s;
-  if (norm == Normalisation::ZScoreNonzero) s << "z-score over non-zero voxels per channel";
-  else if (norm == Normalisation::CtClip) s << "CT clipped to [" << ct_lo << ", " << ct_hi << "] / " << ct_divisor;
+  if (norm == VolumeNorm::ZScoreNonzero) s << "z-score over non-zero voxels per channel";
+  else if (norm == VolumeNorm::CtClip) s << "CT clipped to [" << ct_lo << ", " << ct_hi << "] / " << ct_divisor;
   else s << "no normalisation";
   if (spacing_mm > 0) s << ", resampled to " << spacing_mm << " mm isotropic (labels back by nearest neighbour)";
   else s << ", native grid";
@@ -183,8 +183,8 @@ Case3d preprocess_case(const LoadedCase& c, const LabelScheme& scheme, const Pre
   out.id = c.info.id;
   Volume img = stack_channels(c);
   img.datatype = "float32";
-  if (p.norm == Normalisation::ZScoreNonzero) img = zscore_nonzero(img);
-  if (p.norm == Normalisation::CtClip) {
+  if (p.norm == VolumeNorm::ZScoreNonzero) img = zscore_nonzero(img);
+  if (p.norm == VolumeNorm::CtClip) {
     img = ct_clip_scale(img, p.ct_lo, p.ct_hi, p.ct_divisor);
     out.background = static_cast<float>(p.ct_lo / p.ct_divisor);
   }

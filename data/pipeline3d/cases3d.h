@@ -46,9 +46,9 @@ LabelScheme kits_scheme();               // raw 0, 1 kidney, 2 tumour; regions k
 // the file and the labels found, when neither matches.
 LabelScheme msd_brats_scheme(const std::string& dataset_json);
 
-enum class Normalisation { ZScoreNonzero, CtClip, None };
+enum class VolumeNorm { ZScoreNonzero, CtClip, None };
 struct Preprocess3d {
-  Normalisation norm = Normalisation::ZScoreNonzero;
+  VolumeNorm norm = VolumeNorm::ZScoreNonzero;
   double ct_lo = -1000, ct_hi = 1000, ct_divisor = 1000;  // KiTS (paper 3)
   double spacing_mm = 0;                                  // isotropic working spacing; 0 = keep the native grid
   std::string describe() const;

@@ -287,7 +287,7 @@ TEST(Pipeline3d, PreprocessingNormalisesResamplesAndMapsBack) {
   ct.images[0].data[0] = -3000;
   ct.images[0].data[1] = 2500;
   ct.label.data.assign(ct.label.data.size(), 1.f);
-  const Case3d k = preprocess_case(ct, kits_scheme(), {.norm = Normalisation::CtClip});
+  const Case3d k = preprocess_case(ct, kits_scheme(), {.norm = VolumeNorm::CtClip});
   EXPECT_FLOAT_EQ(k.image.data[0], -1.f);
   EXPECT_FLOAT_EQ(k.image.data[1], 1.f);
   EXPECT_FLOAT_EQ(k.image.data[2], 0.102f);
@@ -370,7 +370,7 @@ TEST(Pipeline3d, DecathlonLayoutAndOnDemandCaseStore) {
   const std::vector<Case> cases = list_cases("msd", t.path.string());
   ASSERT_EQ(cases.size(), 3u);
   EXPECT_EQ(cases[0].id, "case_1");
-  const Preprocess3d pre{.norm = Normalisation::CtClip};
+  const Preprocess3d pre{.norm = VolumeNorm::CtClip};
   CaseStore all(cases, kits_scheme(), pre);
   for (size_t i = 0; i < 3; ++i) EXPECT_EQ(all.get(i)->id, cases[i].id);
   EXPECT_EQ(all.held(), 3u);
@@ -398,7 +398,7 @@ TEST(Pipeline3d, PhantomCasesInMemory) {
   EXPECT_EQ(b.id, "BraTS19_PH_000_1");
   for (size_t k = 0; k < 3; ++k) EXPECT_GT(b.class_voxels[k].size(), 0u) << "class " << k + 1;
   EXPECT_EQ(b.image.data[0], 0.f);  // outside the brain: z-score over non-zero voxels keeps 0
-  Preprocess3d ct{.norm = Normalisation::CtClip, .spacing_mm = 8};
+  Preprocess3d ct{.norm = VolumeNorm::CtClip, .spacing_mm = 8};
   const Case3d k = phantom_case("kits19", 1, 2, 48, kits_scheme(), ct);
   EXPECT_EQ(k.image.channels, 1);
   EXPECT_EQ(k.image.spacing, (std::array<double, 3>{8, 8, 8}));
