@@ -213,10 +213,12 @@ int main(int argc, char** argv) {
     std::printf("labels: %s\npreprocessing: %s\n", data.scheme.describe().c_str(), data.pre.describe().c_str());
     if (!args.on("paper"))
       std::printf("protocol (CPU defaults; --paper for the paper's): %lld³ patches instead of 128³ crops, batch %lld "
-                  "instead of 8, %d epochs of %lld steps (at most %.1f min per run) instead of 300, lr %g instead of "
+                  "instead of 8, %d epochs of %lld steps%s instead of 300 of 250, lr %g instead of "
                   "1e-4, widths U-Net %lld, V-Net %lld, SegResNet %lld, edge stream %lld instead of 16 / 16 / 32 / 16%s%s\n",
                   static_cast<long long>(base.patch), static_cast<long long>(base.batch), base.epochs,
-                  static_cast<long long>(base.steps_per_epoch), base.max_minutes, base.lr,
+                  static_cast<long long>(base.steps_per_epoch),
+                  base.max_minutes > 0 ? (" (at most " + std::to_string(base.max_minutes).substr(0, 4) + " min per run)").c_str() : "",
+                  base.lr,
                   static_cast<long long>(args.integer("width-unet3d")), static_cast<long long>(args.integer("width-vnet")),
                   static_cast<long long>(args.integer("width-segresnet")), static_cast<long long>(base.edge_width),
                   base.loss.main_ce > 0 ? ", Dice + cross-entropy instead of Dice" : "",

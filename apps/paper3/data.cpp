@@ -42,6 +42,7 @@ Paper3Data load_paper3_data(const Paper3DataOptions& o) {
       made.push_back(std::move(c));
     }
     std::ostringstream s;
+    s.precision(3);
     s << "phantom (" << o.phantom_cases << " " << (brats ? "BraTS-like" : "KiTS-like") << " cases, seed " << o.seed
       << ", " << made[0].original_label.dims[0] << "×" << made[0].original_label.dims[1] << "×"
       << made[0].original_label.dims[2] << " voxels of " << made[0].original_label.spacing[0] << "×"
