@@ -5,7 +5,10 @@
 //   residual_unet (papers 1, 5; --coordconv), enet (paper 5, 2 classes),
 //   multitask (paper 4; --variant m | 2dec-mc | 2dec-md | conv-mc | conv-md, 3-channel input, the composed loss; also
 //   times inference as paper 4's Table 2 does: one image at --infer-size², warm, median of --infer-reps passes).
-// Key decision: one timing/reporting path for every model; a model adds a factory entry and its PyTorch twin's flags.
+//   unet3d | vnet | segresnet (paper 3, --edge for the EG-CNN stream): 5-D inputs, timed by bench_train3d.h beside
+//   profiling/bench_train_torch3d.py.
+// Key decision: one timing/reporting path for every 2-D model; a model adds a factory entry and its PyTorch twin's
+// flags.
 #include <cstdio>
 #include <cstring>
 #include <functional>
@@ -14,6 +17,7 @@
 #include <string>
 
 #include "apps/toolkit/cli.h"
+#include "bench_train3d.h"
 #include "bench_util.h"
 #include "engine/allocator.h"
 #include "engine/autograd.h"
@@ -66,7 +70,7 @@ Targets make_targets(int64_t B, int64_t S, Device dev) {
 
 int main(int argc, char** argv) {
   cli::Args args("bench_train", "Times full training steps of a segmentation model.");
-  args.option("model", "residual_unet", "model to time: residual_unet | enet | multitask")
+  args.option("model", "residual_unet", "model to time: residual_unet | enet | multitask | unet3d | vnet | segresnet")
       .option("coordconv", "none", "residual_unet: CoordConv placement: none | 1st | enc | all")
       .option("variant", "conv-md", "multitask: m | 2dec-mc | 2dec-md | conv-mc | conv-md")
       .option("infer-size", "256", "multitask: inference image size (paper 4's Table 2: 256)")
@@ -76,9 +80,11 @@ int main(int argc, char** argv) {
       .option("steps", "10", "timed steps (after 2 warm-up steps)")
       .option("device", "cpu", "cpu | cuda | auto")
       .flag("no-torch", "do not run the PyTorch comparison");
+  bench3d::declare_options(args);  // 3-D models: batch 1, size 64, 5 steps unless given
   try {
     if (!args.parse(argc, argv)) return 0;
     const std::string name = args.str("model");
+    if (name == "unet3d" || name == "vnet" || name == "segresnet") return bench3d::run(args);
     const int64_t B = args.integer("batch"), S = args.integer("size"), steps = args.integer("steps");
     const int64_t IS = args.integer("infer-size");
     const Device dev = parse_device(args.str("device"));
@@ -128,7 +134,7 @@ int main(int argc, char** argv) {
                       " --infer-reps " + std::to_string(args.integer("infer-reps"));
       bm.module = std::move(mt);
     } else {
-      SEG_CHECK(false, "bench_train: unknown --model '", name, "' (expected residual_unet, enet or multitask)");
+      SEG_CHECK(false, "bench_train: unknown --model '", name, "' (expected residual_unet, enet, multitask, unet3d, vnet or segresnet)");
     }
 
     Module& model = *bm.module;

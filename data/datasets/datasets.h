@@ -18,6 +18,8 @@
 //                images/ and masks/ match in any letter case (ORIGA copies ship Images/ and Masks/ with ids 0/1 disc/2 cup)
 //   nnunet       DIR/dataset.json + imagesTr/<case>_XXXX<ending> + labelsTr/<case><ending> (v1 "modality" or v2
 //                "channel_names"; "file_ending" defaults to .nii.gz)
+//   msd          DIR/dataset.json ("training": [{"image", "label"}]) + imagesTr/ + labelsTr/ (Medical Segmentation
+//                Decathlon; one 4-D image per case for multi-modal tasks, e.g. Task01_BrainTumour's 4 MRI channels)
 // Cases are sorted by id. A case whose data set ships no label for it has label_path "".
 #pragma once
 #include <cstdint>

@@ -266,10 +266,41 @@ std::vector<Case> nnunet(const fs::path& dir) {
   return out;
 }
 
+// Medical Segmentation Decathlon: DIR/dataset.json lists "training": [{"image": "./imagesTr/X.nii.gz", "label":
+// "./labelsTr/X.nii.gz"}]; multi-modal images are one 4-D file (Task01's four MRI modalities as channels).
+std::vector<Case> msd(const fs::path& dir) {
+  const std::string expect = "DIR/dataset.json with a \"training\" list, DIR/imagesTr/*.nii.gz, DIR/labelsTr/*.nii.gz";
+  if (!is_file(dir / "dataset.json")) wrong("Medical Segmentation Decathlon", dir, expect, "dataset.json missing");
+  nlohmann::json j;
+  try {
+    std::ifstream in(dir / "dataset.json");
+    j = nlohmann::json::parse(in);
+  } catch (const std::exception& e) {
+    throw std::runtime_error((dir / "dataset.json").string() + ": not valid JSON (" + e.what() + ")");
+  }
+  if (!j.contains("training") || !j["training"].is_array())
+    throw std::runtime_error((dir / "dataset.json").string() + ": needs a \"training\" list of {\"image\", \"label\"}");
+  std::vector<Case> out;
+  for (const auto& e : j["training"]) {
+    if (!e.is_object() || !e.contains("image") || !e.contains("label") || !e["image"].is_string() || !e["label"].is_string())
+      throw std::runtime_error((dir / "dataset.json").string() + ": every \"training\" entry needs \"image\" and \"label\" paths");
+    const fs::path img = (dir / e["image"].get<std::string>()).lexically_normal();
+    const fs::path lab = (dir / e["label"].get<std::string>()).lexically_normal();
+    if (!is_file(img)) wrong("Medical Segmentation Decathlon", img.parent_path(), img.filename().string() + " (listed in dataset.json)", "image missing");
+    if (!is_file(lab)) wrong("Medical Segmentation Decathlon", lab.parent_path(), lab.filename().string() + " (listed in dataset.json)", "label missing");
+    std::string id = img.filename().string();
+    for (const char* ext : {".nii.gz", ".nii"})
+      if (ends(id, ext)) id = id.substr(0, id.size() - std::string(ext).size());
+    out.push_back(Case{id, {img.string()}, lab.string(), id, "msd"});
+  }
+  if (out.empty()) wrong("Medical Segmentation Decathlon", dir, expect, "the training list is empty");
+  return out;
+}
+
 }  // namespace
 
 std::vector<std::string> dataset_names() {
-  return {"segthor", "acdc", "brats19", "kits19", "promise12", "jsrt", "images_masks", "nnunet"};
+  return {"segthor", "acdc", "brats19", "kits19", "promise12", "jsrt", "images_masks", "nnunet", "msd"};
 }
 
 std::vector<Case> list_cases(const std::string& dataset, const std::string& dir) {
@@ -284,6 +315,7 @@ std::vector<Case> list_cases(const std::string& dataset, const std::string& dir)
   else if (dataset == "jsrt") out = jsrt(d);
   else if (dataset == "images_masks" || dataset == "polyp" || dataset == "fundus" || dataset == "2d") out = images_masks(d, dataset);
   else if (dataset == "nnunet") out = nnunet(d);
+  else if (dataset == "msd") out = msd(d);
   else {
     std::string names;
     for (const auto& n : dataset_names()) names += " " + n;

@@ -3,12 +3,22 @@
 #include "tools/opcheck/opcheck.h"
 #include "kernels/softmax.h"
 #include "losses/descriptor_loss.h"
+#include "losses/egcnn_losses.h"
 #include "losses/size_penalty.h"
 
 namespace seg::opcheck {
 
 void register_losses_ops(OpTable& t) {
   t.add("size_penalty", [](const OpCall& c) { return size_penalty(c.input("input"), c.input("bounds")); });
+  // Paper 3's composed losses: edge Dice of σ + balanced BCE; dual-task consistency with the Gumbel noise given.
+  t.add("egcnn_edge_loss", [](const OpCall& c) {
+    return edge_loss(c.input("input"), c.input("target"), c.number("w_dice", 1.0), c.number("w_bce", 1.0),
+                     c.number("eps", 1e-5));
+  });
+  t.add("egcnn_dual_task", [](const OpCall& c) {
+    return dual_task_loss_with_noise(c.input("input"), c.input("target"), c.input("noise"), c.number("tau", 0.5), false,
+                                     c.number("eps", 1e-6));
+  });
   // Paper 5's composed descriptor loss: softmax of the logits, then the log-barrier on size, centroid, distance,
   // length and length-ratio bounds (the bounds are inputs, as the loss receives them from the data).
   t.add("descriptor_loss", [](const OpCall& c) {
