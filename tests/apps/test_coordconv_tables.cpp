@@ -6,6 +6,8 @@
 // --describe lists the four variants; bad options fail with a clear message.
 #include <gtest/gtest.h>
 
+#include "tests/apps/app_test_util.h"
+
 #include <chrono>
 #include <csignal>
 #include <cstdio>
@@ -19,37 +21,16 @@
 
 namespace fs = std::filesystem;
 
+using namespace seg;
+
 namespace {
 
-struct AppRun {
-  int rc;
-  std::string output;
-};
+using apptest::read_json;
 
-const std::string kApp = std::string(SEG_APPS_DIR) + "/coordconv_tables";
+using apptest::AppRun;
+AppRun run_app(const std::string& args) { return apptest::run_app("coordconv_tables", args); }
 
-AppRun run_app(const std::string& args) {
-  const std::string cmd = kApp + " " + args + " 2>&1";
-  AppRun r{0, ""};
-  FILE* p = popen(cmd.c_str(), "r");
-  char buf[4096];
-  size_t n;
-  while ((n = fread(buf, 1, sizeof buf, p)) > 0) r.output.append(buf, n);
-  const int st = pclose(p);
-  r.rc = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-  return r;
-}
-
-std::string tmpdir(const std::string& name) {
-  fs::path d = fs::temp_directory_path() / ("coordconv_tables_test_" + name + "_" + std::to_string(getpid()));
-  fs::remove_all(d);
-  return d.string();
-}
-
-nlohmann::json read_json(const std::string& path) {
-  std::ifstream f(path);
-  return nlohmann::json::parse(f);
-}
+std::string tmpdir(const std::string& name) { return apptest::fresh_tmpdir("coordconv_tables", name); }
 
 // 3 ACDC phantom patients → 2 training / 1 validation patient (2 frames each), 32², batch 8, CPU, no time budget.
 const char* kTiny = "--table 2 --supervision full --patients 3 --size 32 --batch 8 --max-minutes-per-run 0 "
@@ -99,7 +80,7 @@ TEST(CoordconvTables, KilledGridContinuesWhereItStopped) {
   const pid_t pid = fork();
   ASSERT_GE(pid, 0);
   if (pid == 0) {
-    const std::string cmd = "exec " + kApp + " " + args + " > " + log + " 2>&1";
+    const std::string cmd = "exec " + std::string(SEG_APPS_DIR) + "/coordconv_tables " + args + " > " + log + " 2>&1";
     execl("/bin/sh", "sh", "-c", cmd.c_str(), static_cast<char*>(nullptr));
     _exit(127);
   }

@@ -4,6 +4,8 @@
 // Decathlon Task01 folder whose label numbering is read from dataset.json; --describe with exact counts; bad options.
 #include <gtest/gtest.h>
 
+#include "tests/apps/app_test_util.h"
+
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -22,35 +24,12 @@ using namespace seg;
 
 namespace {
 
-struct AppRun {
-  int rc;
-  std::string output;
-};
+using apptest::read_json;
 
-const std::string kApp = std::string(SEG_APPS_DIR) + "/egcnn_tables";
+using apptest::AppRun;
+AppRun run_app(const std::string& args) { return apptest::run_app("egcnn_tables", args); }
 
-AppRun run_app(const std::string& args) {
-  const std::string cmd = kApp + " " + args + " 2>&1";
-  AppRun r{0, ""};
-  FILE* p = popen(cmd.c_str(), "r");
-  char buf[4096];
-  size_t n;
-  while ((n = fread(buf, 1, sizeof buf, p)) > 0) r.output.append(buf, n);
-  const int st = pclose(p);
-  r.rc = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-  return r;
-}
-
-std::string tmpdir(const std::string& name) {
-  fs::path d = fs::temp_directory_path() / ("egcnn_tables_test_" + name + "_" + std::to_string(getpid()));
-  fs::remove_all(d);
-  return d.string();
-}
-
-nlohmann::json read_json(const std::string& path) {
-  std::ifstream f(path);
-  return nlohmann::json::parse(f);
-}
+std::string tmpdir(const std::string& name) { return apptest::fresh_tmpdir("egcnn_tables", name); }
 
 // Tiny: 16³ patches, 3 resolutions (the fewest the stream takes), 2 steps of 1 epoch, no time budget, CPU.
 const char* kTiny = "--patch 16 --levels 3 --epochs 1 --steps-per-epoch 2 --max-minutes-per-run 0 --device cpu";

@@ -6,6 +6,8 @@
 // options fail clearly.
 #include <gtest/gtest.h>
 
+#include "tests/apps/app_test_util.h"
+
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -16,37 +18,16 @@
 
 namespace fs = std::filesystem;
 
+using namespace seg;
+
 namespace {
 
-struct AppRun {
-  int rc;
-  std::string output;
-};
+using apptest::read_json;
 
-const std::string kMultitask = std::string(SEG_APPS_DIR) + "/multitask";
+using apptest::AppRun;
+AppRun run_multitask(const std::string& args) { return apptest::run_app("multitask", args); }
 
-AppRun run_multitask(const std::string& args) {
-  const std::string cmd = kMultitask + " " + args + " 2>&1";
-  AppRun r{0, ""};
-  FILE* p = popen(cmd.c_str(), "r");
-  char buf[4096];
-  size_t n;
-  while ((n = fread(buf, 1, sizeof buf, p)) > 0) r.output.append(buf, n);
-  const int st = pclose(p);
-  r.rc = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-  return r;
-}
-
-std::string out_dir(const std::string& name) {
-  fs::path d = fs::temp_directory_path() / ("multitask_test_" + name + "_" + std::to_string(getpid()));
-  fs::remove_all(d);
-  return d.string();
-}
-
-nlohmann::json read_json(const std::string& path) {
-  std::ifstream f(path);
-  return nlohmann::json::parse(f);
-}
+std::string out_dir(const std::string& name) { return apptest::fresh_tmpdir("multitask", name); }
 
 size_t pngs(const std::string& dir) {
   size_t n = 0;

@@ -3,6 +3,8 @@
 // the model as JSON; bad options and a bad --data folder fail with a clear message and leave earlier outputs intact.
 #include <gtest/gtest.h>
 
+#include "tests/apps/app_test_util.h"
+
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
@@ -12,30 +14,14 @@
 
 namespace fs = std::filesystem;
 
+using namespace seg;
+
 namespace {
 
-struct AppRun {
-  int rc;
-  std::string output;
-};
+using apptest::AppRun;
+AppRun run_app(const std::string& args) { return apptest::run_app("segthor_weak", args); }
 
-AppRun run_app(const std::string& args) {
-  const std::string cmd = std::string(SEG_APPS_DIR) + "/segthor_weak " + args + " 2>&1";
-  AppRun r{0, ""};
-  FILE* p = popen(cmd.c_str(), "r");
-  char buf[4096];
-  size_t n;
-  while ((n = fread(buf, 1, sizeof buf, p)) > 0) r.output.append(buf, n);
-  const int st = pclose(p);
-  r.rc = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-  return r;
-}
-
-std::string tmpdir(const std::string& name) {
-  fs::path d = fs::temp_directory_path() / ("segthor_weak_test_" + name + "_" + std::to_string(getpid()));
-  fs::remove_all(d);
-  return d.string();
-}
+std::string tmpdir(const std::string& name) { return apptest::fresh_tmpdir("segthor_weak", name); }
 
 const char* kTiny = "--size 32 --epochs 1 --patients 3 --train-patients 2 --val-patients 1 --phantom-slice-mm 10 --device cpu --max-minutes 0";
 

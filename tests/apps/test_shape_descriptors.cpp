@@ -6,6 +6,8 @@
 // --describe gives the exact parameter counts; bad options fail with a clear message.
 #include <gtest/gtest.h>
 
+#include "tests/apps/app_test_util.h"
+
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
@@ -25,35 +27,12 @@ using namespace seg;
 
 namespace {
 
-struct AppRun {
-  int rc;
-  std::string output;
-};
+using apptest::read_json;
 
-const std::string kApp = std::string(SEG_APPS_DIR) + "/shape_descriptors";
+using apptest::AppRun;
+AppRun run_app(const std::string& args) { return apptest::run_app("shape_descriptors", args); }
 
-AppRun run_app(const std::string& args) {
-  const std::string cmd = kApp + " " + args + " 2>&1";
-  AppRun r{0, ""};
-  FILE* p = popen(cmd.c_str(), "r");
-  char buf[4096];
-  size_t n;
-  while ((n = fread(buf, 1, sizeof buf, p)) > 0) r.output.append(buf, n);
-  const int st = pclose(p);
-  r.rc = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-  return r;
-}
-
-std::string tmpdir(const std::string& name) {
-  fs::path d = fs::temp_directory_path() / ("shape_descriptors_test_" + name + "_" + std::to_string(getpid()));
-  fs::remove_all(d);
-  return d.string();
-}
-
-nlohmann::json read_json(const std::string& path) {
-  std::ifstream f(path);
-  return nlohmann::json::parse(f);
-}
+std::string tmpdir(const std::string& name) { return apptest::fresh_tmpdir("shape_descriptors", name); }
 
 // 4 phantom patients per data set → 2 training / 1 validation / 1 test patient; 32²; no time budget.
 const char* kTiny = "--patients 4 --size 32 --batch-acdc 8 --batch-promise12 4 --max-minutes-per-run 0 --device cpu";

@@ -10,6 +10,8 @@
 //    seeds are averaged per case before the test, and the tables and figures are written.
 #include <gtest/gtest.h>
 
+#include "tests/apps/app_test_util.h"
+
 #include <cmath>
 #include <filesystem>
 #include <fstream>
@@ -24,11 +26,7 @@ namespace fs = std::filesystem;
 
 namespace {
 
-std::string tmpdir(const std::string& name) {
-  fs::path d = fs::temp_directory_path() / ("toolkit_test_" + name + "_" + std::to_string(getpid()));
-  fs::remove_all(d);
-  return d.string();
-}
+std::string tmpdir(const std::string& name) { return apptest::fresh_tmpdir("toolkit", name); }
 
 // One parameter w; the loss is w itself, so Adam (lr 0.1) moves it by −0.1 per step.
 class Scalar : public Module {
