@@ -200,7 +200,8 @@ int main(int argc, char** argv) {
           << "; the paper: 256², batch 4, 200 epochs, lr 5e-4 halved after 20 epochs without improvement. Size bounds ["
           << data.bounds[0] << ", " << data.bounds[1] << "] px at " << S << "² (" << data.bounds_source << "; the paper: "
           << paper1_bounds_256(ds)[0] << ", " << paper1_bounds_256(ds)[1] << " at 256²).\n\n"
-          << "The paper's Hausdorff comes from code that computes it incorrectly (reference-notes.md): compare Dice only. "
+          << "The paper's Hausdorff comes from code that computes it incorrectly (it hands binary masks to SciPy's "
+             "directed_hausdorff, which treats each row as a point; docs/reference_code.md): compare Dice only. "
           << "Ours is the exact symmetric Hausdorff distance in mm; HD95 as MedPy. p: paired two-sided t-test against "
              "the same supervision's 'none' row on the per-patient values (the paper's test).";
     if (!seg) notes << " Table II's weakly supervised rows: the paper's text fills only two, without row names; shown on none and 1st (uncertain).";

@@ -3,7 +3,7 @@
 // heart slice + λ·size constraint; the default) or full labels (cross entropy), evaluated per patient with 3-D Dice,
 // Hausdorff and HD95 (mm). coordconv_tables runs the whole table; both use apps/paper1 on the experiment toolkit.
 //
-// Method (paper 1, §III–IV, and the authors' code as recorded in reference-notes.md):
+// Method (paper 1, §III–IV, and the authors' code as recorded in docs/reference_code.md):
 //   data    whole CT volume min–max to [0, 1]; axial slices resized to S×S (bilinear image, nearest labels);
 //           exact 90° turns, mirroring and flipping on the fly; split by patient through data/datasets (6 training /
 //           4 validation; further patients of a --data folder are left out and listed); every slice is trained on,

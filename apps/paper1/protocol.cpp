@@ -43,7 +43,8 @@ int row_index(CoordPlacement c) {
 }
 
 // Table I (SegTHOR heart) and Table II (ACDC LV) of the paper: Dice ± std and Hausdorff ± std as printed. The
-// Hausdorff comes from code that computes it incorrectly (reference-notes.md), so only Dice is comparable in kind.
+// Hausdorff comes from code that computes it incorrectly (it hands binary masks to SciPy's directed_hausdorff, which
+// treats each row as a point; docs/reference_code.md), so only Dice is comparable in kind.
 // Table II's weakly supervised part has two filled rows in the paper's text, without row names; they are placed on
 // the first two rows (none, 1st) as the most likely reading, and flagged as uncertain in the table's notes.
 const char* kDice[2][2][4] = {
@@ -198,7 +199,8 @@ RunResult run_paper1(const Paper1Setting& s, const Paper1Data& data, const std::
        << mean_std(summarise(V.at("lcc_dice").at(organ))) << " | | " << mean_std(summarise(V.at("lcc_hd_mm").at(organ)))
        << " | " << mean_std(summarise(V.at("lcc_hd95_mm").at(organ))) << " | | |\n\n"
        << "Ours: mean ± std over validation cases, measured on the restored best weights. The paper's figures are at "
-          "256×256 after 200 epochs; its Hausdorff comes from code that is known to be wrong (reference-notes.md), so "
+          "256×256 after 200 epochs; its Hausdorff comes from code that is known to be wrong (it hands binary masks "
+          "to SciPy's directed_hausdorff, which treats each row as a point; docs/reference_code.md), so "
           "compare Dice only. The second row keeps only the largest 3-D connected component (post-processing the paper "
           "does not do).\n";
     if (d->source.find("phantom") != std::string::npos)
