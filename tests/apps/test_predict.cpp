@@ -471,3 +471,55 @@ TEST(Predict, KeepGoingPastABadCase) {
   EXPECT_EQ(r.rc, 1) << r.out;
   EXPECT_NE(r.out.find("no input is overwritten"), std::string::npos) << r.out;
 }
+
+TEST(Predict, WrongChannelCountAndMissingFilesAreClearErrors) {
+  const Trained& t = trained();
+  TempDir tmp;
+  fs::create_directories(tmp / "in");
+  // two channels for a one-channel model: one 2-channel NRRD, and two nnU-Net channel files of one case
+  const Volume ct = read_image(t.val_ct.string());
+  Volume two = ct;
+  two.channels = 2;
+  two.data.insert(two.data.end(), ct.data.begin(), ct.data.end());
+  write_image((tmp / "in/two.nrrd").string(), two);
+  ASSERT_EQ(read_image((tmp / "in/two.nrrd").string()).channels, 2);
+  Cmd r = run(predict_cmd((tmp / "in/two.nrrd").string() + " -o " + (tmp / "o").string()));
+  EXPECT_EQ(r.rc, 1) << r.out;
+  EXPECT_NE(r.out.find("two: error: case two: 2 input channel(s), the model takes 1"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("in/two.nrrd"), std::string::npos) << r.out;  // the input is named
+  EXPECT_FALSE(fs::exists(tmp / "o/two.nrrd"));
+  // a two-channel 4-D NIfTI alike (the channels as the 4th dimension)
+  write_image((tmp / "in/two4d.nii.gz").string(), two);
+  r = run(predict_cmd((tmp / "in/two4d.nii.gz").string() + " -o " + (tmp / "o").string()));
+  EXPECT_EQ(r.rc, 1) << r.out;
+  EXPECT_NE(r.out.find("2 input channel(s), the model takes 1"), std::string::npos) << r.out;
+  EXPECT_FALSE(fs::exists(tmp / "o/two4d.nii.gz"));
+
+  // a missing input file: named, and the other case still predicted with --keep-going
+  const std::string missing = (tmp / "in/nowhere.nii.gz").string();
+  r = run(predict_cmd(missing + " " + t.val_ct.string() + " -o " + (tmp / "k").string() + " --keep-going"));
+  EXPECT_EQ(r.rc, 1) << r.out;
+  EXPECT_NE(r.out.find("[1/2] nowhere: error"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find(missing), std::string::npos) << r.out;
+  EXPECT_TRUE(fs::exists(tmp / ("k/" + t.val_case + ".nii.gz")));
+  const json log = json::parse(std::ifstream(tmp / "k/predict.json"));
+  ASSERT_EQ(log["cases"].size(), 2u);
+  EXPECT_TRUE(log["cases"][0].contains("error"));
+  EXPECT_EQ(log["cases"][1]["output"], (tmp / ("k/" + t.val_case + ".nii.gz")).string());
+
+  // a missing checkpoint and a missing -i folder: exit 1 naming the path, nothing written
+  const std::string no_model = (tmp / "no_such.safetensors").string();
+  r = run(segtool() + " predict " + no_model + " " + t.val_ct.string() + " -o " + (tmp / "m").string());
+  EXPECT_EQ(r.rc, 1) << r.out;
+  EXPECT_NE(r.out.find(no_model), std::string::npos) << r.out;
+  EXPECT_FALSE(fs::exists(tmp / "m/predict.json"));
+  r = run(predict_cmd("-i " + (tmp / "no_folder").string() + " -o " + (tmp / "f").string()));
+  EXPECT_EQ(r.rc, 1) << r.out;
+  EXPECT_NE(r.out.find("no_folder: not a folder"), std::string::npos) << r.out;
+  // an nnU-Net case whose _0000 file is missing (only _0001 given) for a one-channel model: taken as its own case
+  // name, so the output is not silently called after a missing channel — it is predicted as "c_0001"
+  fs::copy_file(t.val_ct, tmp / "in/c_0001.nii.gz");
+  r = run(predict_cmd((tmp / "in/c_0001.nii.gz").string() + " -o " + (tmp / "n").string()));
+  EXPECT_EQ(r.rc, 0) << r.out;
+  EXPECT_TRUE(fs::exists(tmp / "n/c_0001.nii.gz"));
+}
