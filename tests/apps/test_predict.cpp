@@ -523,3 +523,62 @@ TEST(Predict, WrongChannelCountAndMissingFilesAreClearErrors) {
   EXPECT_EQ(r.rc, 0) << r.out;
   EXPECT_TRUE(fs::exists(tmp / "n/c_0001.nii.gz"));
 }
+
+// A real scan (SEG_SHARED_DIR/data/real/dcmqi_ct_3slice_heart_liver_spine, see its SOURCE.md): three 512×512 CT slices
+// as a DICOM series and as the NIfTI derived from it (same grid, LPS). The phantom-trained model is not expected to
+// find the heart here; what is checked is the path: the DICOM series and its NIfTI give the same probabilities and
+// labels, on the scan's grid (spacing 0.810547 mm, origin as in SOURCE.md), and `segtool evaluate` against the real
+// labels counts the reference voxels SOURCE.md states (heart 41,449, spine 12,439) and the predicted ones we count.
+TEST(Predict, RealCtAsDicomSeriesAndNiftiGivesTheSamePredictionOnItsGrid) {
+  const fs::path src = fs::path(SEG_SHARED_DIR) / "data/real/dcmqi_ct_3slice_heart_liver_spine";
+  if (!fs::exists(src / "dicom") || !fs::exists(src / "ct.nii.gz") || !fs::exists(src / "labels.nii.gz"))
+    GTEST_SKIP() << "the real CT sample is absent: " << src;
+  const Trained& t = trained();
+  TempDir tmp;
+  Cmd r = run(predict_cmd((src / "dicom").string() + " " + (src / "ct.nii.gz").string() + " -o " + (tmp / "out").string() +
+                          " --probabilities --device cpu"));
+  ASSERT_EQ(r.rc, 0) << r.out;
+  EXPECT_NE(r.out.find("[1/2] dicom: 512x512x3"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("reoriented LPS → RAS for the model and back"), std::string::npos) << r.out;  // stored LPS
+  const Volume ct = read_image((src / "ct.nii.gz").string());
+  const Volume from_dicom = read_image((tmp / "out/dicom.nii.gz").string()), from_nifti = read_image((tmp / "out/ct.nii.gz").string());
+  for (const Volume* v : {&from_dicom, &from_nifti}) {
+    ASSERT_EQ(v->dims, (std::array<int64_t, 3>{512, 512, 3}));
+    for (int i = 0; i < 3; ++i)
+      for (int j = 0; j < 4; ++j) EXPECT_NEAR(v->affine[i][j], ct.affine[i][j], 1e-4) << i << "," << j;
+    EXPECT_NEAR(v->spacing[0], 0.810547, 1e-6);
+    EXPECT_NEAR(v->spacing[2], 1.0, 1e-6);
+    EXPECT_NEAR(v->affine[0][0], -0.810547, 1e-6);  // LPS stays LPS in RAS terms: x and y negated
+    EXPECT_NEAR(v->affine[2][3], -128.69, 1e-4);
+  }
+  EXPECT_EQ(from_dicom.data, from_nifti.data);
+  const Volume pd = read_image((tmp / "out/dicom_prob_1_heart.nii.gz").string());
+  const Volume pn = read_image((tmp / "out/ct_prob_1_heart.nii.gz").string());
+  ASSERT_EQ(pd.data.size(), pn.data.size());
+  double max_diff = 0, lo = 1, hi = 0;
+  for (size_t i = 0; i < pd.data.size(); ++i) {
+    max_diff = std::max(max_diff, static_cast<double>(std::fabs(pd.data[i] - pn.data[i])));
+    lo = std::min(lo, static_cast<double>(pd.data[i])), hi = std::max(hi, static_cast<double>(pd.data[i]));
+  }
+  EXPECT_LT(max_diff, 1e-6);
+  EXPECT_GT(hi - lo, 1e-3) << "constant probabilities: the comparison would prove little";
+  int64_t pred2 = 0, pred3 = 0;  // the model's heart is written as SegTHOR's id 2 (the real labels' spine id)
+  for (float x : from_dicom.data) pred2 += x == 2.f, pred3 += x == 3.f;
+  EXPECT_EQ(pred3, 0);
+
+  fs::create_directories(tmp / "pred");
+  fs::create_directories(tmp / "gt");
+  fs::copy_file(tmp / "out/dicom.nii.gz", tmp / "pred/case.nii.gz");
+  fs::copy_file(src / "labels.nii.gz", tmp / "gt/case.nii.gz");
+  r = run(segtool() + " evaluate " + (tmp / "pred").string() + " " + (tmp / "gt").string() + " --labels 2,3 -o " +
+          (tmp / "s.json").string());
+  ASSERT_EQ(r.rc, 0) << r.out;
+  const json s = json::parse(std::ifstream(tmp / "s.json"));
+  ASSERT_EQ(s["metric_per_case"].size(), 1u);
+  const json& m = s["metric_per_case"][0]["metrics"];
+  EXPECT_EQ(m["3"]["n_ref"], 41449);  // heart, as SOURCE.md counts it
+  EXPECT_EQ(m["2"]["n_ref"], 12439);  // spine
+  EXPECT_EQ(m["3"]["n_pred"], 0);
+  EXPECT_EQ(m["2"]["n_pred"], pred2);
+  EXPECT_NEAR(m["3"]["volume_ref_mm3"].get<double>(), 41449 * 0.810547 * 0.810547 * 1.0, 0.5);
+}
