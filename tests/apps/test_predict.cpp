@@ -11,7 +11,10 @@
 //    one voxel for voxel (and the Dice against the equally permuted ground truth is the same), while --no-reorient
 //    gives another prediction (the check has teeth);
 //  * applied to MetaImage, NRRD and PNG inputs (outputs in the same format on the same grid), refused clearly for a
-//    checkpoint without a model card or with an incomplete one, and going on past a bad case with --keep-going.
+//    checkpoint without a model card or with an incomplete one, for a wrong channel count, for missing files and
+//    folders, and going on past a bad case with --keep-going;
+//  * applied to a real CT (SEG_SHARED_DIR, skipped when absent) as a DICOM series and as NIfTI: the same prediction on
+//    the scan's grid, and `segtool evaluate` against its real labels.
 // The trained run is shared by the test processes (ctest runs each test alone) through a folder in the temp dir named
 // after the app binary's time stamp, guarded by a lock; the app itself reads a finished run back instead of redoing it.
 #include <gtest/gtest.h>
