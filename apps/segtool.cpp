@@ -1,11 +1,12 @@
-// segtool: the command-line face of data/ (formats, phantoms, transforms, metrics). Only a dispatcher: each
-// sub-command lives in data/cli/ (commands.h). Key decision: --help for every sub-command is answered here from one
+// segtool: the command-line face of data/ (formats, phantoms, transforms, metrics) and of trained models (predict,
+// in apps/toolkit/predict_cli.h). Only a dispatcher: each sub-command lives in data/cli/ (commands.h) or the toolkit. Key decision: --help for every sub-command is answered here from one
 // table, so help text and the list of commands cannot drift apart.
 #include <cstdio>
 #include <cstring>
 #include <exception>
 #include <string>
 
+#include "apps/toolkit/predict_cli.h"
 #include "data/cli/commands.h"
 
 namespace {
@@ -38,6 +39,15 @@ const Command kCommands[] = {
      "Contour map: the mask boundary dilated by a disk of radius R."},
     {"weak", seg::cli::weak, "segtool weak LABELS OUT [--label L] [--diameter 4] [--seed S]",
      "Weak seed labels drawn from a full label map."},
+    {"predict", seg::cli::predict_command,
+     "segtool predict MODEL INPUT... -o OUT_DIR [-i FOLDER] [--device cpu|cuda|auto] [--batch N] [--probabilities] "
+     "[--keep-going] [--class-ids] [--no-reorient]",
+     "Label maps of new scans from a trained model (best.safetensors of a run folder), each written in its input's "
+     "format on its input's grid (NIfTI header kept; DICOM series → .nii.gz; PNG/JPEG → PNG); CASE_0000, CASE_0001 ... "
+     "are one case's modalities; --probabilities adds one float map per class."},
+    {"evaluate", seg::cli::evaluate, "segtool evaluate PRED_DIR GT_DIR [--labels 1,2,1+2] [-o summary.json]",
+     "Dice, IoU/Jaccard, HD, HD95, ASSD (mm) and volumes per case and label of a folder of predictions against a folder "
+     "of ground truths (matched by name), in nnU-Net's summary.json layout (default PRED_DIR/summary.json)."},
     {"degrade", seg::cli::degrade, "segtool degrade IMAGE OUT --noise S | --blur S | --shot C [--seed S]",
      "Test-time degradation of paper 2: Gaussian noise, Gaussian blur or shot noise."},
 };

@@ -8,6 +8,8 @@
 #include <map>
 #include <string>
 
+#include <nlohmann/json.hpp>
+
 #include "engine/tensor.h"
 
 namespace seg {
@@ -27,6 +29,9 @@ class Sampler {
   virtual int64_t steps_per_epoch() const = 0;
   virtual void start_epoch(int epoch) = 0;
   virtual Batch next(Device device) = 0;
+  // How the training inputs were made from the data set's volumes, for the checkpoints' model card (model_card.h:
+  // "kind", "normalisation", sizes, orientation, label ids ...); null when the sampler cannot say.
+  virtual nlohmann::json preprocessing() const { return nullptr; }
 };
 
 // A model's outputs: `seg` is the designated segmentation output (logits, (B, K, spatial...)) that the toolkit

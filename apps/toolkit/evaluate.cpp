@@ -67,20 +67,30 @@ bool in_structure(const Structure& st, int k) {
 }
 }  // namespace
 
+void for_each_slice_batch(const ForwardFn& forward, const SliceSet& s, int64_t batch, Device device,
+                          const std::function<void(int64_t z0, const Tensor& logits)>& consume) {
+  SEG_CHECK(batch > 0, "inference: the batch must be positive, got ", batch);
+  NoGradGuard ng;
+  for (int64_t z0 = 0; z0 < s.slices; z0 += batch) {
+    const int64_t n = std::min(batch, s.slices - z0);
+    const Tensor logits = forward(slice_batch(s, z0, n, device)).seg;
+    SEG_CHECK(logits.dim() == 4 && logits.size(0) == n && logits.size(2) == s.height && logits.size(3) == s.width,
+              "inference: the segmentation output must be (", n, ", K, ", s.height, ", ", s.width, ") logits, got ",
+              shape_str(logits.shape()));
+    consume(z0, logits);
+  }
+}
+
 std::vector<uint8_t> predict_labels(const ForwardFn& forward, const SliceSet& s, int64_t batch, Device device,
                                     const std::vector<Structure>& structures,
                                     std::vector<std::array<double, 3>>* soft) {
-  NoGradGuard ng;
   const int64_t P = s.pixels();
   std::vector<uint8_t> pred(static_cast<size_t>(s.slices * P));
   if (soft) soft->assign(structures.size(), {0.0, 0.0, 0.0});
-  for (int64_t z0 = 0; z0 < s.slices; z0 += batch) {
-    const int64_t n = std::min(batch, s.slices - z0);
-    Tensor logits = forward(slice_batch(s, z0, n, device)).seg;
-    SEG_CHECK(logits.dim() == 4 && logits.size(0) == n && logits.size(2) == s.height && logits.size(3) == s.width,
-              "evaluation: the segmentation output must be (", n, ", K, ", s.height, ", ", s.width, ") logits");
-    Tensor prob = soft ? softmax(logits, 1).to(Device::CPU).to(DType::Float32) : Tensor();
-    logits = logits.to(Device::CPU).to(DType::Float32);
+  for_each_slice_batch(forward, s, batch, device, [&](int64_t z0, const Tensor& device_logits) {
+    const int64_t n = device_logits.size(0);
+    Tensor prob = soft ? softmax(device_logits, 1).to(Device::CPU).to(DType::Float32) : Tensor();
+    const Tensor logits = device_logits.to(Device::CPU).to(DType::Float32);
     const int64_t K = logits.size(1);
     const float* l = logits.data<float>();
     for (int64_t b = 0; b < n; ++b)
@@ -104,7 +114,7 @@ std::vector<uint8_t> predict_labels(const ForwardFn& forward, const SliceSet& s,
             (*soft)[si][2] += g;
           }
     }
-  }
+  });
   return pred;
 }
 

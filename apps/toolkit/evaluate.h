@@ -7,6 +7,7 @@
 // an interface: SliceEvaluator predicts 2-D slices and stacks them into a volume, paper 3's sliding-window evaluator
 // will implement the same interface on 3-D patches.
 #pragma once
+#include <functional>
 #include <map>
 #include <string>
 #include <vector>
@@ -42,6 +43,8 @@ class Evaluator {
   virtual ~Evaluator() = default;
   virtual Scores evaluate(const ForwardFn& forward, Device device) const = 0;
   virtual size_t cases() const = 0;
+  // The structures evaluated (their names become the model card's class names where a structure is one class).
+  virtual std::vector<Structure> structures() const { return {}; }
 };
 
 struct SliceEvalOptions {
@@ -55,12 +58,19 @@ class SliceEvaluator : public Evaluator {
   SliceEvaluator(const std::vector<SliceSet>& sets, std::vector<Structure> structures, SliceEvalOptions opt = {});
   Scores evaluate(const ForwardFn& forward, Device device) const override;
   size_t cases() const override { return sets_.size(); }
+  std::vector<Structure> structures() const override { return structures_; }
 
  private:
   const std::vector<SliceSet>& sets_;
   std::vector<Structure> structures_;
   SliceEvalOptions opt_;
 };
+
+// The one inference loop of 2-D models (the evaluators and `segtool predict` both run it): the model over every slice
+// of a case, `batch` slices per forward pass; `consume` gets each batch's segmentation logits (n, K, H, W), on
+// `device`, first slice z0, in order.
+void for_each_slice_batch(const ForwardFn& forward, const SliceSet& s, int64_t batch, Device device,
+                          const std::function<void(int64_t z0, const Tensor& logits)>& consume);
 
 // Argmax class ids of every slice of a case (slices · H · W); probs_sum (optional) receives, per structure, Σp·g,
 // Σp and Σg of the softmax probabilities for the soft Dice.

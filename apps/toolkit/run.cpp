@@ -6,6 +6,7 @@
 #include <cstdio>
 #include <filesystem>
 
+#include "apps/toolkit/model_card.h"
 #include "engine/device.h"
 #include "engine/serialize.h"
 #include "kernels/blas.h"
@@ -113,6 +114,10 @@ RunResult run_experiment(const RunSpec& spec) {
 
   TrainConfig tc = spec.train_cfg;
   tc.out_dir = dir;
+  const ModelCard card = make_model_card(*spec.model, *spec.train, *spec.validation, spec.config, spec.modalities, spec.class_names);
+  for (const auto& m : card.missing)
+    std::printf("warning: the checkpoints will not be usable by segtool predict: their model card lacks %s\n", m.c_str());
+  tc.metadata[kModelCardKey] = card.to_json().dump();
   RunResult r;
   r.dir = dir;
   r.train = train(*spec.model, spec.forward, spec.loss, *spec.train, *spec.validation, tc);
@@ -127,6 +132,7 @@ RunResult run_experiment(const RunSpec& spec) {
                   {"cpu_convolutions", onednn::enabled() ? "onednn" : "im2col"}};
   j["protocol"] = {{"optimiser", tc.optim.describe()}, {"schedule", tc.schedule.describe()},
                    {"select_metric", tc.select_metric}};
+  j["model_card"] = card.to_json();
   j["best_epoch"] = r.train.best_epoch;
   j["epochs_run"] = r.train.epochs_run;
   j["epochs"] = r.train.epochs_run;  // (the key results.json had before the toolkit)

@@ -1,6 +1,6 @@
 // One run of an experiment in its own folder: config.json, then training (trainer.h), the best weights restored,
 // validation and (optionally) test evaluation, results.json / results.md, curve.csv / .json / .svg / .png, overlays,
-// best.safetensors and last.safetensors.
+// best.safetensors and last.safetensors, both carrying the model card (model_card.h) that `segtool predict` reads.
 // Key decisions: the folder is the unit of resumption — a folder holding a finished run with the same configuration is
 // read back, not redone (a repeated grid command skips it); a folder holding an unfinished run is resumed from
 // last.safetensors (after kill -9 too); a folder holding a different configuration is an error naming the first key
@@ -33,6 +33,9 @@ struct RunSpec {
   const Evaluator* validation = nullptr;
   const Evaluator* test = nullptr;    // optional: evaluated once, on the restored best weights
   TrainConfig train_cfg;              // out_dir is set to the run folder
+  // The checkpoints' model card (model_card.h) is built from the run; these name what the run cannot know:
+  std::vector<std::string> modalities;   // one per input channel, in order ("CT", "T1", "R" ...); default "channel c"
+  std::vector<std::string> class_names;  // index = class id; default: the evaluator's one-class structure names
   std::vector<std::string> report_metrics{"dice", "jaccard", "hd_mm", "hd95_mm", "assd_mm"};
   std::function<void(const std::string& dir)> overlays;  // drawn with the restored best weights
   // the app's own additions to results.json and results.md (e.g. the paper's row beside ours)

@@ -6,6 +6,8 @@
 #include <numeric>
 #include <sstream>
 
+#include "apps/toolkit/model_card.h"
+#include "data/transforms/orientation.h"
 #include "data/transforms/weak_labels.h"
 #include "engine/autograd.h"
 #include "engine/rng.h"
@@ -55,13 +57,11 @@ void normalise(float* v, size_t n, bool minmax) {
 }
 }  // namespace
 
-SliceSet make_slice_set(const std::string& id, const std::vector<Volume>& channels, const Volume& labels,
-                        const LabelMap& classes, int64_t K, int64_t H, int64_t W, Normalisation norm) {
+SliceSet make_image_slices(const std::string& id, const std::vector<Volume>& channels, int64_t K, int64_t H, int64_t W,
+                           Normalisation norm) {
   SEG_CHECK(!channels.empty(), "case ", id, ": no image channel");
   SEG_CHECK(H > 0 && W > 0, "case ", id, ": slice size must be positive");
   SEG_CHECK(K >= 2 && K <= 255, "case ", id, ": classes must be in [2, 255], got ", K);
-  for (const auto& [src, k] : classes)
-    SEG_CHECK(k >= 0 && k < K, "case ", id, ": label ", src, " maps to class ", k, " outside [0, ", K, ")");
   const Volume& ref = channels[0];
   const int64_t nx = ref.nx(), ny = ref.ny(), nz = ref.nz();
   int64_t C = 0;
@@ -70,10 +70,8 @@ SliceSet make_slice_set(const std::string& id, const std::vector<Volume>& channe
               "x", ny, "x", nz);
     C += v.channels;
   }
-  SEG_CHECK(labels.dims == ref.dims, "case ", id, ": image dims ", nx, "x", ny, "x", nz, " differ from label dims ",
-            labels.nx(), "x", labels.ny(), "x", labels.nz());
   const int64_t P = nx * ny;
-  Tensor img = Tensor::empty({nz, C, ny, nx}), lab = Tensor::empty({nz, 1, ny, nx});
+  Tensor img = Tensor::empty({nz, C, ny, nx});
   float* ip = img.data<float>();
   int64_t c0 = 0;
   for (const auto& v : channels)
@@ -87,14 +85,8 @@ SliceSet make_slice_set(const std::string& id, const std::vector<Volume>& channe
         if (norm == Normalisation::ZScoreSlice) normalise(o, static_cast<size_t>(P), false);
       }
     }
-  float* lp = lab.data<float>();
-  for (int64_t i = 0; i < nz * P; ++i) {
-    const auto it = classes.find(static_cast<int>(std::lround(labels.data[static_cast<size_t>(i)])));
-    lp[i] = it == classes.end() ? 0.f : static_cast<float>(it->second);
-  }
   NoGradGuard ng;
   Tensor ri = (H == ny && W == nx) ? img : upsample_bilinear2d(img, H, W, false);
-  Tensor rl = (H == ny && W == nx) ? lab : upsample_nearest2d(lab, H, W);
   SliceSet s;
   s.id = id;
   s.slices = nz;
@@ -105,8 +97,37 @@ SliceSet make_slice_set(const std::string& id, const std::vector<Volume>& channe
   s.spacing = {ref.spacing[0] * static_cast<double>(nx) / static_cast<double>(W),
                ref.spacing[1] * static_cast<double>(ny) / static_cast<double>(H), ref.spacing[2]};
   s.image.assign(ri.data<float>(), ri.data<float>() + ri.numel());
+  s.prep.normalisation = normalisation_name(norm);
+  s.prep.orientation = axis_codes(ref);
+  s.prep.slice_axis = 2;
+  s.prep.source_dims = ref.dims;
+  s.prep.source_spacing = ref.spacing;
+  return s;
+}
+
+SliceSet make_slice_set(const std::string& id, const std::vector<Volume>& channels, const Volume& labels,
+                        const LabelMap& classes, int64_t K, int64_t H, int64_t W, Normalisation norm) {
+  SEG_CHECK(!channels.empty(), "case ", id, ": no image channel");
+  SEG_CHECK(H > 0 && W > 0, "case ", id, ": slice size must be positive");
+  SEG_CHECK(K >= 2 && K <= 255, "case ", id, ": classes must be in [2, 255], got ", K);
+  for (const auto& [src, k] : classes)
+    SEG_CHECK(k >= 0 && k < K, "case ", id, ": label ", src, " maps to class ", k, " outside [0, ", K, ")");
+  const Volume& ref = channels[0];
+  SEG_CHECK(labels.dims == ref.dims, "case ", id, ": image dims ", ref.nx(), "x", ref.ny(), "x", ref.nz(),
+            " differ from label dims ", labels.nx(), "x", labels.ny(), "x", labels.nz());
+  SliceSet s = make_image_slices(id, channels, K, H, W, norm);
+  const int64_t nx = ref.nx(), ny = ref.ny(), nz = ref.nz();
+  Tensor lab = Tensor::empty({nz, 1, ny, nx});
+  float* lp = lab.data<float>();
+  for (int64_t i = 0; i < nz * nx * ny; ++i) {
+    const auto it = classes.find(static_cast<int>(std::lround(labels.data[static_cast<size_t>(i)])));
+    lp[i] = it == classes.end() ? 0.f : static_cast<float>(it->second);
+  }
+  NoGradGuard ng;
+  Tensor rl = (H == ny && W == nx) ? lab : upsample_nearest2d(lab, H, W);
   s.labels.resize(static_cast<size_t>(rl.numel()));
   for (int64_t i = 0; i < rl.numel(); ++i) s.labels[static_cast<size_t>(i)] = static_cast<uint8_t>(std::lround(rl.data<float>()[i]));
+  s.prep.label_map = classes;
   return s;
 }
 
@@ -195,6 +216,8 @@ SliceSampler::SliceSampler(const std::vector<SliceSet>& sets, int64_t batch, uin
   SEG_CHECK(!(aug_.enabled && aug_.config.quarter_turns && a.height != a.width),
             "augmentation: quarter turns need square slices, got ", a.height, "×", a.width);
 }
+
+nlohmann::json SliceSampler::preprocessing() const { return slice_preprocessing(sets_).to_json(); }
 
 int64_t SliceSampler::steps_per_epoch() const { return static_cast<int64_t>(index_.size()) / batch_; }
 

@@ -26,24 +26,6 @@ struct SliceExtra {
   std::vector<float> data;        // slices · channels (· H · W)
 };
 
-struct SliceSet {
-  std::string id;                 // the case: patient, volume or image (evaluation is per case)
-  int64_t slices = 0, channels = 1, height = 0, width = 0;
-  int64_t classes = 2;            // K, background included
-  std::array<double, 3> spacing{1, 1, 1};  // mm of the slice grid: x, y, and z between slices
-  std::vector<float> image;       // slices · channels · H · W
-  std::vector<uint8_t> labels;    // slices · H · W class ids in [0, K)
-  // weak supervision (optional): seed class ids (0 = unlabelled pixel; k ≥ 1 = labelled as class k) and per slice
-  // and class size bounds [a, b] in pixels (slices · K)
-  std::vector<uint8_t> seeds;
-  std::vector<std::array<double, 2>> bounds;
-  std::map<std::string, SliceExtra> extra;
-
-  int64_t pixels() const { return height * width; }
-  bool has_class(int64_t z, int k) const;      // slice z contains class k
-  int64_t class_area(int64_t z, int k) const;  // pixels of class k on slice z
-};
-
 // How a case volume becomes slices.
 enum class Normalisation {
   None,           // intensities as they are
@@ -57,11 +39,49 @@ const char* normalisation_name(Normalisation n);
 // Source label id → class id (labels not listed become background 0), e.g. SegTHOR heart {{2, 1}}.
 using LabelMap = std::map<int, int>;
 
+// How a case's volumes became slices. make_slice_set fills it; the toolkit writes it into every checkpoint
+// (model_card.h) so that `segtool predict` prepares new scans exactly as the training data were. A set built by hand
+// leaves `normalisation` empty unless the app fills it (then its checkpoints say the preprocessing is unknown and
+// predict refuses them); an app that normalises intensities itself before make_slice_set (Normalisation::None)
+// states it in `intensity`.
+struct SlicePrep {
+  std::string normalisation;                      // normalisation_name(); "" = unknown
+  std::vector<std::array<double, 2>> intensity;   // per channel (shift, scale) applied first: v' = (v − shift) / scale
+  LabelMap label_map;                             // source label id → class id
+  std::string orientation;                        // axis codes of the source volume (data/transforms/orientation.h)
+  int slice_axis = 2;                             // voxel axis of the source volume the slices are taken along
+  std::array<int64_t, 3> source_dims{0, 0, 0};
+  std::array<double, 3> source_spacing{0, 0, 0};  // mm
+};
+
+struct SliceSet {
+  std::string id;                 // the case: patient, volume or image (evaluation is per case)
+  int64_t slices = 0, channels = 1, height = 0, width = 0;
+  int64_t classes = 2;            // K, background included
+  std::array<double, 3> spacing{1, 1, 1};  // mm of the slice grid: x, y, and z between slices
+  std::vector<float> image;       // slices · channels · H · W
+  std::vector<uint8_t> labels;    // slices · H · W class ids in [0, K)
+  // weak supervision (optional): seed class ids (0 = unlabelled pixel; k ≥ 1 = labelled as class k) and per slice
+  // and class size bounds [a, b] in pixels (slices · K)
+  std::vector<uint8_t> seeds;
+  std::vector<std::array<double, 2>> bounds;
+  std::map<std::string, SliceExtra> extra;
+  SlicePrep prep;                 // how the slices were made (see above)
+
+  int64_t pixels() const { return height * width; }
+  bool has_class(int64_t z, int k) const;      // slice z contains class k
+  int64_t class_area(int64_t z, int k) const;  // pixels of class k on slice z
+};
+
 // One case: channels (one Volume each, same grid) and a label map → axial slices at height × width: normalised,
 // bilinear image, nearest labels (the engine's resize ops, PyTorch's align_corners=False), labels mapped to classes.
 SliceSet make_slice_set(const std::string& id, const std::vector<Volume>& channels, const Volume& labels,
                         const LabelMap& classes, int64_t num_classes, int64_t height, int64_t width,
                         Normalisation norm);
+// Its image half (no labels: `labels` stays empty): the one place where both the training data and `segtool predict`
+// turn volumes into the slices a model sees.
+SliceSet make_image_slices(const std::string& id, const std::vector<Volume>& channels, int64_t num_classes,
+                           int64_t height, int64_t width, Normalisation norm);
 
 // Weak supervision (paper 1): one uniformly drawn pixel of class k per slice containing it, a disc of `diameter`
 // pixels around it clipped to the class (data/transforms/weak_labels.h on the slice grid, seeded).
@@ -87,6 +107,8 @@ class SliceSampler : public Sampler {
   int64_t steps_per_epoch() const override;
   void start_epoch(int epoch) override;  // reshuffles with (seed, epoch)
   Batch next(Device device) override;
+  // The training sets' SlicePrep (they must agree) as the model card's "preprocessing" (model_card.h).
+  nlohmann::json preprocessing() const override;
 
  private:
   const std::vector<SliceSet>& sets_;

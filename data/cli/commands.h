@@ -12,5 +12,6 @@ int edt(int argc, char** argv);       // segtool edt MASK OUT [--variant D1|D2|D
 int edges(int argc, char** argv);     // segtool edges LABELS OUT
 int contour(int argc, char** argv);   // segtool contour MASK OUT [--radius R]
 int weak(int argc, char** argv);      // segtool weak LABELS OUT [--label L] [--diameter 4] [--seed S]
-int degrade(int argc, char** argv);   // segtool degrade IMAGE OUT --noise S | --blur S | --shot C [--seed S]
+int degrade(int argc, char** argv);
+int evaluate(int argc, char** argv);  // segtool evaluate PRED_DIR GT_DIR [--labels 1,2] [-o summary.json] (segtool_evaluate.cpp)   // segtool degrade IMAGE OUT --noise S | --blur S | --shot C [--seed S]
 }  // namespace seg::cli
