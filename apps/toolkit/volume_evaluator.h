@@ -47,7 +47,7 @@ class VolumeEvaluator : public Evaluator {
   Prediction predict(const ForwardFn& forward, Device device, size_t i, bool keep_extra = false) const;
   const std::vector<size_t>& case_indices() const { return cases_; }
   CaseStore& store() const { return store_; }
-  const std::vector<Structure>& structures() const { return structures_; }
+  std::vector<Structure> structures() const override { return structures_; }
   // Per case of the last evaluate(): {"tiles", "buffer_mib", "host_peak_mib"}.
   const std::map<std::string, std::map<std::string, double>>& memory() const { return memory_; }
 
