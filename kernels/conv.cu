@@ -56,26 +56,23 @@ void gemm_rm(bool ta, bool tb, int64_t m, int64_t n, int64_t k, double alpha, co
 
 // ---------------------------------------------------------------- im2col kernels
 // col (K × L), K = C·kd·kh·kw rows, L = OD·OH·OW columns; consecutive threads write consecutive columns.
-template <class T>
-__global__ void vol2col_kernel(const T* img, T* col, ConvGeom g) {
-  const int64_t L = g.OD * g.OH * g.OW, K = g.C * g.kd * g.kh * g.kw;
-  SEG_GRID_STRIDE(i, K * L) {
-    const int64_t r = i / L, l = i - r * L;
-    const int64_t kx = r % g.kw, ky = (r / g.kw) % g.kh, kz = (r / (g.kw * g.kh)) % g.kd, c = r / (g.kw * g.kh * g.kd);
-    const int64_t ox = l % g.OW, oy = (l / g.OW) % g.OH, oz = l / (g.OW * g.OH);
-    const int64_t iz = conv_source_index(oz, kz, g.sd, g.pd, g.dd, g.D, g.reflect);
-    const int64_t iy = conv_source_index(oy, ky, g.sh, g.ph, g.dh, g.H, g.reflect);
-    const int64_t ix = conv_source_index(ox, kx, g.sw, g.pw, g.dw, g.W, g.reflect);
-    col[i] = (iz < 0 || iy < 0 || ix < 0) ? T(0) : img[((c * g.D + iz) * g.H + iy) * g.W + ix];
-  }
+// The image element that column entry i (row r = (c, kz, ky, kx), column l = (oz, oy, ox)) reads; -1 in zero padding.
+__device__ __forceinline__ int64_t col_source(int64_t i, const ConvGeom& g) {
+  const int64_t L = g.OD * g.OH * g.OW, r = i / L, l = i - r * L;
+  const int64_t kx = r % g.kw, ky = (r / g.kw) % g.kh, kz = (r / (g.kw * g.kh)) % g.kd, c = r / (g.kw * g.kh * g.kd);
+  const int64_t ox = l % g.OW, oy = (l / g.OW) % g.OH, oz = l / (g.OW * g.OH);
+  const int64_t iz = conv_source_index(oz, kz, g.sd, g.pd, g.dd, g.D, g.reflect);
+  const int64_t iy = conv_source_index(oy, ky, g.sh, g.ph, g.dh, g.H, g.reflect);
+  const int64_t ix = conv_source_index(ox, kx, g.sw, g.pw, g.dw, g.W, g.reflect);
+  return (iz < 0 || iy < 0 || ix < 0) ? -1 : ((c * g.D + iz) * g.H + iy) * g.W + ix;
 }
 
-// The column index along one axis that image index i receives from tap k (zero padding), or -1.
-__device__ __forceinline__ int64_t col_of(int64_t i, int64_t k, int64_t stride, int64_t pad, int64_t dil, int64_t n_out) {
-  const int64_t num = i + pad - k * dil;
-  if (num < 0 || num % stride != 0) return -1;
-  const int64_t o = num / stride;
-  return o < n_out ? o : -1;
+template <class T>
+__global__ void vol2col_kernel(const T* img, T* col, ConvGeom g) {
+  SEG_GRID_STRIDE(i, g.rows() * g.cols()) {
+    const int64_t src = col_source(i, g);
+    col[i] = src < 0 ? T(0) : img[src];
+  }
 }
 
 // img (C, D, H, W) = col2vol(col), zero padding: a gather over the taps (no atomics).
@@ -86,13 +83,13 @@ __global__ void col2vol_gather_kernel(const T* col, T* img, ConvGeom g) {
     const int64_t ix = i % g.W, iy = (i / g.W) % g.H, iz = (i / (g.W * g.H)) % g.D, c = i / S;
     double acc = 0;
     for (int64_t kz = 0; kz < g.kd; ++kz) {
-      const int64_t oz = col_of(iz, kz, g.sd, g.pd, g.dd, g.OD);
+      const int64_t oz = conv_column_index(iz, kz, g.sd, g.pd, g.dd, g.OD);
       if (oz < 0) continue;
       for (int64_t ky = 0; ky < g.kh; ++ky) {
-        const int64_t oy = col_of(iy, ky, g.sh, g.ph, g.dh, g.OH);
+        const int64_t oy = conv_column_index(iy, ky, g.sh, g.ph, g.dh, g.OH);
         if (oy < 0) continue;
         for (int64_t kx = 0; kx < g.kw; ++kx) {
-          const int64_t ox = col_of(ix, kx, g.sw, g.pw, g.dw, g.OW);
+          const int64_t ox = conv_column_index(ix, kx, g.sw, g.pw, g.dw, g.OW);
           if (ox < 0) continue;
           const int64_t r = ((c * g.kd + kz) * g.kh + ky) * g.kw + kx;
           acc += static_cast<double>(col[r * L + (oz * g.OH + oy) * g.OW + ox]);
@@ -106,15 +103,9 @@ __global__ void col2vol_gather_kernel(const T* col, T* img, ConvGeom g) {
 // img += col2vol(col) for reflection padding (several taps fold onto one element): atomics into a zeroed image.
 template <class T>
 __global__ void col2vol_atomic_kernel(const T* col, T* img, ConvGeom g) {
-  const int64_t L = g.OD * g.OH * g.OW, K = g.C * g.kd * g.kh * g.kw;
-  SEG_GRID_STRIDE(i, K * L) {
-    const int64_t r = i / L, l = i - r * L;
-    const int64_t kx = r % g.kw, ky = (r / g.kw) % g.kh, kz = (r / (g.kw * g.kh)) % g.kd, c = r / (g.kw * g.kh * g.kd);
-    const int64_t ox = l % g.OW, oy = (l / g.OW) % g.OH, oz = l / (g.OW * g.OH);
-    const int64_t iz = conv_source_index(oz, kz, g.sd, g.pd, g.dd, g.D, g.reflect);
-    const int64_t iy = conv_source_index(oy, ky, g.sh, g.ph, g.dh, g.H, g.reflect);
-    const int64_t ix = conv_source_index(ox, kx, g.sw, g.pw, g.dw, g.W, g.reflect);
-    if (iz >= 0 && iy >= 0 && ix >= 0) atomicAdd(img + ((c * g.D + iz) * g.H + iy) * g.W + ix, col[i]);
+  SEG_GRID_STRIDE(i, g.rows() * g.cols()) {
+    const int64_t src = col_source(i, g);
+    if (src >= 0) atomicAdd(img + src, col[i]);
   }
 }
 

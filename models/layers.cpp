@@ -1,6 +1,7 @@
 // Layer implementations (see layers.h).
 #include "models/layers.h"
 
+#include <algorithm>
 #include <cmath>
 
 #include "engine/error.h"
@@ -93,6 +94,14 @@ GroupNorm::GroupNorm(int64_t g, int64_t c, double e) : groups(g), eps(e) {
   SEG_CHECK(g > 0 && c % g == 0, "GroupNorm: channels (", c, ") must be divisible by groups (", g, ")");
   weight = register_parameter("weight", Tensor::ones({c}));
   bias = register_parameter("bias", Tensor::zeros({c}));
+}
+
+int64_t group_count(int64_t channels, int64_t max_groups) {
+  SEG_CHECK(channels > 0 && max_groups > 0, "group_count: channels (", channels, ") and max_groups (", max_groups,
+            ") must be positive");
+  for (int64_t g = std::min(channels, max_groups); g > 1; --g)
+    if (channels % g == 0) return g;
+  return 1;
 }
 
 Tensor GroupNorm::forward(const Tensor& x) const { return group_norm(x, groups, weight, bias, eps); }

@@ -97,6 +97,10 @@ class GroupNorm : public Module {
   double eps;
 };
 
+// GroupNorm's group count for `channels`: the largest divisor of channels not above max_groups (so GN(8) stays
+// GN(8) at the papers' widths, and narrow CPU widths such as 4 channels get 4 groups instead of an error).
+int64_t group_count(int64_t channels, int64_t max_groups);
+
 enum class Act { None, ReLU, LeakyReLU, PReLU, Sigmoid };
 
 struct ActSpec {

@@ -12,7 +12,7 @@
 #include <string>
 #include <vector>
 
-#include "apps/common/cli.h"
+#include "apps/toolkit/cli.h"
 #include "engine/autograd.h"
 #include "engine/rng.h"
 #include "kernels/conv.h"

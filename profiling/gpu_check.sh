@@ -106,8 +106,8 @@ TC="$BUILD/tests/cuda/test_cuda"
 
 # ---- the sources this check builds, hashed (names the exact tree where there is no .git)
 source_hash() {
-  (cd "$ROOT" && find CMakeLists.txt cmake engine kernels models losses apps/opcheck.cpp apps/common/cli.cpp \
-      apps/common/cli.h tests/cuda tests/gpu_check tests/opcheck third_party profiling/CMakeLists.txt \
+  (cd "$ROOT" && find CMakeLists.txt cmake engine kernels models losses apps/opcheck.cpp apps/toolkit/cli.cpp \
+      apps/toolkit/cli.h tests/cuda tests/gpu_check tests/opcheck third_party profiling/CMakeLists.txt \
       -type f \( -name '*.cpp' -o -name '*.h' -o -name '*.cu' -o -name '*.cuh' -o -name '*.cc' -o -name '*.hpp' \
       -o -name '*.txt' -o -name '*.cmake' -o -name '*.in' \) 2>/dev/null | LC_ALL=C sort | xargs sha256sum | sha256sum |
       cut -c1-16)

@@ -14,9 +14,12 @@
 //                DIR/masks/{left lung,right lung,heart,left clavicle,right clavicle}/<ID>.png (composed in that
 //                order, later structures win); masks at half resolution (SCR's 1024²) halve the image to match
 //   images_masks DIR/images/<stem>.{png,jpg,jpeg} + DIR/masks/<stem>[_mask|-mask|_segmentation].{png,jpg,jpeg}
-//                grey PNG masks with values <= 20 are label ids; other masks (0/255, lossy JPEG) are thresholded >127
+//                grey PNG masks with values <= 20 are label ids; other masks (0/255, lossy JPEG) are thresholded >127;
+//                images/ and masks/ match in any letter case (ORIGA copies ship Images/ and Masks/ with ids 0/1 disc/2 cup)
 //   nnunet       DIR/dataset.json + imagesTr/<case>_XXXX<ending> + labelsTr/<case><ending> (v1 "modality" or v2
 //                "channel_names"; "file_ending" defaults to .nii.gz)
+//   msd          DIR/dataset.json ("training": [{"image", "label"}]) + imagesTr/ + labelsTr/ (Medical Segmentation
+//                Decathlon; one 4-D image per case for multi-modal tasks, e.g. Task01_BrainTumour's 4 MRI channels)
 // Cases are sorted by id. A case whose data set ships no label for it has label_path "".
 #pragma once
 #include <cstdint>
@@ -35,14 +38,14 @@ struct Case {
   std::string patient;                   // split key: several cases of one patient stay in one split
   std::string dataset;                   // canonical layout name (decides how labels are decoded)
   // The label set its label map must use, value -> structure (0 = background included): the data set's
-  // (dataset_labels) or, for nnunet, dataset.json's "labels". Empty: any integer >= 0.
+  // (dataset_labels) or, for nnunet and msd, dataset.json's "labels". Empty: any integer >= 0.
   std::map<int, std::string> labels = {};
 };
 
 // Canonical layout names, in the order of the table above.
 std::vector<std::string> dataset_names();
 // The label set of a canonical data set or alias: segthor 0-4, acdc 0-3, brats19 0/1/2/4, kits19 0-2, promise12 0-1,
-// jsrt 0-3 (after composition); empty for images_masks and nnunet (their sets come from the files). Unknown name:
+// jsrt 0-3 (after composition); empty for images_masks, nnunet and msd (their sets come from the files). Unknown name:
 // an error listing the known ones.
 std::map<int, std::string> dataset_labels(const std::string& dataset);
 // "0 background, 1 esophagus, 2 heart" (for messages).

@@ -2,6 +2,7 @@
 // Key decision: each layout is matched by exact, documented file names; anything missing produces one error that says
 // which layout was expected and shows (part of) what the folder really holds, so a wrong path is fixed in one try.
 #include <algorithm>
+#include <cctype>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -196,11 +197,22 @@ std::vector<Case> jsrt(const fs::path& dir) {
   return out;
 }
 
+// DIR/<name> matched case-insensitively (ORIGA and Kaggle copies ship Images/ and Masks/); DIR/<name> if none.
+fs::path child_ci(const fs::path& dir, const std::string& name) {
+  for (const auto& e : entries(dir)) {
+    std::string f = e.filename().string();
+    std::transform(f.begin(), f.end(), f.begin(), [](unsigned char c) { return std::tolower(c); });
+    if (f == name && is_dir(e)) return e;
+  }
+  return dir / name;
+}
+
 std::vector<Case> images_masks(const fs::path& dir, const std::string& name) {
   const std::string expect = "DIR/images/<stem>.{png,jpg,jpeg} and DIR/masks/<stem>[_mask|-mask|_segmentation].{png,jpg,jpeg}";
-  if (!is_dir(dir / "images") || !is_dir(dir / "masks")) wrong(name, dir, expect, "images/ or masks/ missing");
+  const fs::path images = child_ci(dir, "images"), masks = child_ci(dir, "masks");
+  if (!is_dir(images) || !is_dir(masks)) wrong(name, dir, expect, "images/ or masks/ missing");
   std::vector<Case> out;
-  for (const auto& f : entries(dir / "images")) {
+  for (const auto& f : entries(images)) {
     std::string ext = f.extension().string();
     std::transform(ext.begin(), ext.end(), ext.begin(), [](unsigned char c) { return std::tolower(c); });
     if (!is_file(f) || (ext != ".png" && ext != ".jpg" && ext != ".jpeg")) continue;
@@ -208,12 +220,41 @@ std::vector<Case> images_masks(const fs::path& dir, const std::string& name) {
     std::string mask;
     for (const char* suffix : {"", "_mask", "-mask", "_segmentation"})
       for (const char* e : {".png", ".jpg", ".jpeg", ".PNG", ".JPG"})
-        if (mask.empty() && is_file(dir / "masks" / (stem + suffix + e))) mask = (dir / "masks" / (stem + suffix + e)).string();
-    if (mask.empty()) wrong(name, dir / "masks", "a mask named " + stem + ".png (or .jpg, _mask, -mask)", "no mask for image " + f.filename().string());
+        if (mask.empty() && is_file(masks / (stem + suffix + e))) mask = (masks / (stem + suffix + e)).string();
+    if (mask.empty()) wrong(name, masks, "a mask named " + stem + ".png (or .jpg, _mask, -mask)", "no mask for image " + f.filename().string());
     out.push_back(Case{stem, {f.string()}, mask, stem, "images_masks"});
   }
-  if (out.empty()) wrong(name, dir / "images", expect, "no image");
+  if (out.empty()) wrong(name, images, expect, "no image");
   return out;
+}
+
+// dataset.json's "labels" (nnU-Net and the Decathlon): v2 maps names to values (or lists of values, for region-based
+// training), v1 and the Decathlon values (as strings) to names. Absent: an empty set (any integer >= 0).
+std::map<int, std::string> json_labels(const nlohmann::json& j, const fs::path& json_path) {
+  std::map<int, std::string> labels;
+  if (j.contains("labels")) {
+    const std::string where = json_path.string() + ": \"labels\"";
+    if (!j["labels"].is_object()) throw std::runtime_error(where + " is not an object");
+    for (const auto& [k, v] : j["labels"].items()) {
+      const auto add = [&](const nlohmann::json& x, const std::string& nm) {
+        if (!x.is_number_integer() || x.get<int64_t>() < 0 || x.get<int64_t>() > 65535)
+          throw std::runtime_error(where + ": entry '" + k + "' is not a label value in 0..65535 (" + x.dump() + ")");
+        labels.emplace(static_cast<int>(x.get<int64_t>()), nm);
+      };
+      if (v.is_array()) {
+        for (const auto& x : v) add(x, k);
+      } else if (v.is_string()) {  // v1: "1": "edema"
+        char* end = nullptr;
+        const long value = std::strtol(k.c_str(), &end, 10);
+        if (k.empty() || *end != '\0' || value < 0 || value > 65535)
+          throw std::runtime_error(where + ": entry '" + k + "' is not a label value (nnU-Net v1 and Decathlon keys are values)");
+        labels.emplace(static_cast<int>(value), v.get<std::string>());
+      } else {
+        add(v, k);
+      }
+    }
+  }
+  return labels;
 }
 
 std::vector<Case> nnunet(const fs::path& dir) {
@@ -249,30 +290,7 @@ std::vector<Case> nnunet(const fs::path& dir) {
     out.push_back(c);
   }
   if (out.empty()) wrong("nnU-Net raw", dir / "labelsTr", "<case>" + ending, "no label file");
-  // "labels": v2 maps names to values (or lists of values, for region-based training), v1 values (as strings) to names.
-  std::map<int, std::string> labels;
-  if (j.contains("labels")) {
-    const std::string where = (dir / "dataset.json").string() + ": \"labels\"";
-    if (!j["labels"].is_object()) throw std::runtime_error(where + " is not an object");
-    for (const auto& [k, v] : j["labels"].items()) {
-      const auto add = [&](const nlohmann::json& x, const std::string& nm) {
-        if (!x.is_number_integer() || x.get<int64_t>() < 0 || x.get<int64_t>() > 65535)
-          throw std::runtime_error(where + ": entry '" + k + "' is not a label value in 0..65535 (" + x.dump() + ")");
-        labels.emplace(static_cast<int>(x.get<int64_t>()), nm);
-      };
-      if (v.is_array()) {
-        for (const auto& x : v) add(x, k);
-      } else if (v.is_string()) {  // v1: "1": "edema"
-        char* end = nullptr;
-        const long value = std::strtol(k.c_str(), &end, 10);
-        if (k.empty() || *end != '\0' || value < 0 || value > 65535)
-          throw std::runtime_error(where + ": entry '" + k + "' is not a label value (nnU-Net v1 keys are values)");
-        labels.emplace(static_cast<int>(value), v.get<std::string>());
-      } else {
-        add(v, k);
-      }
-    }
-  }
+  const std::map<int, std::string> labels = json_labels(j, dir / "dataset.json");
   for (auto& c : out) c.labels = labels;
   if (j.contains("numTraining") && j["numTraining"].is_number_integer() && j["numTraining"].get<int64_t>() != static_cast<int64_t>(out.size()))
     throw std::runtime_error((dir / "dataset.json").string() + ": numTraining is " + std::to_string(j["numTraining"].get<int64_t>()) +
@@ -280,10 +298,43 @@ std::vector<Case> nnunet(const fs::path& dir) {
   return out;
 }
 
+// Medical Segmentation Decathlon: DIR/dataset.json lists "training": [{"image": "./imagesTr/X.nii.gz", "label":
+// "./labelsTr/X.nii.gz"}]; multi-modal images are one 4-D file (Task01's four MRI modalities as channels).
+std::vector<Case> msd(const fs::path& dir) {
+  const std::string expect = "DIR/dataset.json with a \"training\" list, DIR/imagesTr/*.nii.gz, DIR/labelsTr/*.nii.gz";
+  if (!is_file(dir / "dataset.json")) wrong("Medical Segmentation Decathlon", dir, expect, "dataset.json missing");
+  nlohmann::json j;
+  try {
+    std::ifstream in(dir / "dataset.json");
+    j = nlohmann::json::parse(in);
+  } catch (const std::exception& e) {
+    throw std::runtime_error((dir / "dataset.json").string() + ": not valid JSON (" + e.what() + ")");
+  }
+  if (!j.contains("training") || !j["training"].is_array())
+    throw std::runtime_error((dir / "dataset.json").string() + ": needs a \"training\" list of {\"image\", \"label\"}");
+  std::vector<Case> out;
+  for (const auto& e : j["training"]) {
+    if (!e.is_object() || !e.contains("image") || !e.contains("label") || !e["image"].is_string() || !e["label"].is_string())
+      throw std::runtime_error((dir / "dataset.json").string() + ": every \"training\" entry needs \"image\" and \"label\" paths");
+    const fs::path img = (dir / e["image"].get<std::string>()).lexically_normal();
+    const fs::path lab = (dir / e["label"].get<std::string>()).lexically_normal();
+    if (!is_file(img)) wrong("Medical Segmentation Decathlon", img.parent_path(), img.filename().string() + " (listed in dataset.json)", "image missing");
+    if (!is_file(lab)) wrong("Medical Segmentation Decathlon", lab.parent_path(), lab.filename().string() + " (listed in dataset.json)", "label missing");
+    std::string id = img.filename().string();
+    for (const char* ext : {".nii.gz", ".nii"})
+      if (ends(id, ext)) id = id.substr(0, id.size() - std::string(ext).size());
+    out.push_back(Case{id, {img.string()}, lab.string(), id, "msd"});
+  }
+  if (out.empty()) wrong("Medical Segmentation Decathlon", dir, expect, "the training list is empty");
+  const std::map<int, std::string> labels = json_labels(j, dir / "dataset.json");
+  for (auto& c : out) c.labels = labels;
+  return out;
+}
+
 }  // namespace
 
 std::vector<std::string> dataset_names() {
-  return {"segthor", "acdc", "brats19", "kits19", "promise12", "jsrt", "images_masks", "nnunet"};
+  return {"segthor", "acdc", "brats19", "kits19", "promise12", "jsrt", "images_masks", "nnunet", "msd"};
 }
 
 std::map<int, std::string> dataset_labels(const std::string& dataset) {
@@ -294,7 +345,8 @@ std::map<int, std::string> dataset_labels(const std::string& dataset) {
   if (dataset == "kits19" || dataset == "kits") return {{0, "background"}, {1, "kidney"}, {2, "tumour"}};
   if (dataset == "promise12") return {{0, "background"}, {1, "prostate"}};
   if (dataset == "jsrt") return {{0, "background"}, {1, "lung"}, {2, "heart"}, {3, "clavicle"}};
-  if (dataset == "images_masks" || dataset == "polyp" || dataset == "fundus" || dataset == "2d" || dataset == "nnunet")
+  if (dataset == "images_masks" || dataset == "polyp" || dataset == "fundus" || dataset == "2d" || dataset == "nnunet" ||
+      dataset == "msd")
     return {};
   std::string names;
   for (const auto& n : dataset_names()) names += " " + n;
@@ -313,13 +365,14 @@ std::vector<Case> list_cases(const std::string& dataset, const std::string& dir)
   else if (dataset == "jsrt") out = jsrt(d);
   else if (dataset == "images_masks" || dataset == "polyp" || dataset == "fundus" || dataset == "2d") out = images_masks(d, dataset);
   else if (dataset == "nnunet") out = nnunet(d);
+  else if (dataset == "msd") out = msd(d);
   else {
     std::string names;
     for (const auto& n : dataset_names()) names += " " + n;
     throw std::runtime_error("unknown data set '" + dataset + "' (known:" + names + ")");
   }
   std::sort(out.begin(), out.end(), [](const Case& a, const Case& b) { return a.id < b.id; });
-  if (dataset != "nnunet") {
+  if (dataset != "nnunet" && dataset != "msd") {  // those two read their set from dataset.json
     const auto labels = dataset_labels(dataset);
     for (auto& c : out) c.labels = labels;
   }

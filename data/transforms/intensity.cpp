@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <cmath>
 #include <stdexcept>
+#include <string>
 
 namespace seg {
 
@@ -56,6 +57,25 @@ Volume ct_clip_scale(const Volume& v, double lo, double hi, double divisor) {
   if (!(lo <= hi) || divisor == 0 || !std::isfinite(divisor)) throw std::invalid_argument("ct_clip_scale: needs lo <= hi and a finite non-zero divisor");
   Volume out = as_float(v);
   for (auto& x : out.data) x = static_cast<float>(std::clamp(static_cast<double>(x), lo, hi) / divisor);
+  return out;
+}
+
+Volume normalise_mean_std(const Volume& v, const std::vector<double>& mean, const std::vector<double>& std,
+                          double divisor) {
+  const size_t C = static_cast<size_t>(v.channels);
+  if (mean.size() != C || std.size() != C)
+    throw std::invalid_argument("normalise_mean_std: the image has " + std::to_string(C) + " channel(s), mean has " +
+                                std::to_string(mean.size()) + " and std " + std::to_string(std.size()) + " values");
+  if (!(divisor > 0)) throw std::invalid_argument("normalise_mean_std: divisor must be > 0");
+  for (double s : std)
+    if (!(s > 0)) throw std::invalid_argument("normalise_mean_std: every std must be > 0");
+  Volume out = as_float(v);
+  const int64_t n = v.voxels();
+  for (size_t c = 0; c < C; ++c)
+    for (int64_t i = 0; i < n; ++i) {
+      float& x = out.data[c * static_cast<size_t>(n) + static_cast<size_t>(i)];
+      x = static_cast<float>((x / divisor - mean[c]) / std[c]);
+    }
   return out;
 }
 

@@ -224,6 +224,20 @@ TEST(Datasets, ImagesMasksBinarisesAndKeepsSmallIds) {
   expect_throw_with([&] { list_cases("fundus", t.path.string()); }, {"no mask for image b.png"});
 }
 
+TEST(Datasets, ImagesMasksFoldersInAnyLetterCase) {
+  TempDir t;  // ORIGA as it is often shared: Images/ and Masks/ with label ids 0, 1 (disc rim), 2 (cup)
+  Volume im = Volume::make({6, 4, 1}, {1, 1, 1}, 90.f);
+  im.datatype = "uint8";
+  write(t / "Images/origa_001.png", im);
+  Volume ids = im;
+  for (size_t i = 0; i < ids.data.size(); ++i) ids.data[i] = static_cast<float>(i % 3);
+  write(t / "Masks/origa_001.png", ids);
+  const auto cases = list_cases("fundus", t.path.string());
+  ASSERT_EQ(cases.size(), 1u);
+  EXPECT_NE(cases[0].label_path.find("Masks"), std::string::npos);
+  EXPECT_EQ(load_case(cases[0]).label.data, ids.data);
+}
+
 TEST(Datasets, ImagesMasksOnRealKvasirMontgomeryAndDrions) {
   SKIP_IF_NO_REAL("kvasir_seg_polyp_samples");
   struct Want { const char* dir; size_t n; int64_t channels; double lo, hi; };

@@ -1,10 +1,11 @@
 #!/usr/bin/python3
-"""Writes a folder of opcheck reference cases (shared/opcheck-format.md) with PyTorch: manifest.json + .npy files.
+"""Writes a folder of opcheck reference cases (docs/opcheck-format.md) with PyTorch: manifest.json + .npy files.
 
     /usr/bin/python3 tools/opcheck/gen_cases.py OUT_DIR [--seed 0] [--filter SUBSTRING]
 
 Every op of the spec's first table (PyTorch semantics) gets several attribute variants on small random float64 inputs
-with odd sizes; tools/opcheck/cases_kernels.py and tools/opcheck/cases_project.py add more cases when present:
+with odd sizes; tools/opcheck/cases_kernels.py, tools/opcheck/cases_project.py and any other tools/opcheck/cases_*.py
+(e.g. cases_paper5.py, one file per paper's composed losses; read in name order after those two) add more cases:
 each defines `cases(torch)` -> list of dicts {name, op, attrs, inputs: {role: tensor}} (optional: grads: [roles],
 rtol, atol, fn(inputs, attrs) -> tensor); cases_project.py also defines `ops(torch)` -> {op: fn} with the reference
 definitions of the project's ops. Outputs and gradients come from torch.autograd on a random grad_output.
@@ -422,7 +423,9 @@ def main():
     torch.manual_seed(args.seed)
     ops = dict(OPS)
     cases = builtin_cases(args.seed)
-    for mod_name in ("cases_kernels", "cases_project"):
+    extra_modules = sorted(f[:-3] for f in os.listdir(HERE)
+                           if f.startswith("cases_") and f.endswith(".py") and f not in ("cases_kernels.py", "cases_project.py"))
+    for mod_name in ["cases_kernels", "cases_project"] + extra_modules:
         mod = load_module(mod_name)
         if mod is None:
             print("gen_cases: %s.py not present, skipped" % mod_name)
