@@ -1,6 +1,6 @@
 // safetensors reader/writer and checkpoints (see serialize.h).
 // Key decision: the reader trusts nothing in the header: JSON types, shapes and offsets are checked, and the bytes a
-// shape needs are compared with the file before any tensor is allocated (data/fuzz/fuzz_safetensors.cpp fuzzes it).
+// shape needs are compared with the file before any tensor is allocated (tools/fuzz/fuzz_safetensors.cpp fuzzes it).
 #include "engine/serialize.h"
 
 #include <cstdio>

@@ -91,7 +91,7 @@ std::string st_bytes(const std::string& header, const std::string& data) {
 }
 }  // namespace
 
-// Headers a fuzzer (data/fuzz/fuzz_safetensors.cpp) or a hostile file can hold: every one is a seg::Error naming the
+// Headers a fuzzer (tools/fuzz/fuzz_safetensors.cpp) or a hostile file can hold: every one is a seg::Error naming the
 // file and the entry, never another exception type, an out-of-range cast, or an allocation the file cannot back.
 TEST(Safetensors, HostileHeadersAreErrorsNamingTheFile) {
   const std::string eight(8, '\0');
