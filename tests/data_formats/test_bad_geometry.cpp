@@ -194,3 +194,46 @@ TEST(LabelSets, AbsentLabelsAreListedWithoutBackground) {
   lab.at(1, 1, 1) = 300.f;  // ids beyond the lookup table
   EXPECT_TRUE(absent_labels(lab, {{0, ""}, {300, "big"}}).empty());
 }
+
+// nnU-Net (v2 name -> value, v1 value -> name) and Decathlon folders take their label set from dataset.json: a value
+// outside it is an error naming the label file, a class with no voxel in a case is a warning and in absent_labels.
+TEST(LabelSets, NnunetAndDecathlonSetsFromDatasetJson) {
+  TempDir t;
+  Volume img = Volume::make({4, 3, 2}, {1, 1, 1}, 5.f), lab = Volume::make({4, 3, 2}, {1, 1, 1}, 0.f);
+  img.datatype = "int16", lab.datatype = "uint8";
+  lab.at(1, 1, 1) = 1.f;
+  std::filesystem::create_directories(t.path / "nn/imagesTr");
+  std::filesystem::create_directories(t.path / "nn/labelsTr");
+  write_image(t / "nn/imagesTr/p_00_0000.nii.gz", img);
+  write_image(t / "nn/labelsTr/p_00.nii.gz", lab);
+  put(t / "nn/dataset.json", R"({"channel_names": {"0": "T2"}, "labels": {"background": 0, "prostate": 1, "zone": 2}})");
+  auto cases = list_cases("nnunet", t / "nn");
+  ASSERT_EQ(cases.size(), 1u);
+  EXPECT_EQ(label_set_text(cases[0].labels), "0 background, 1 prostate, 2 zone");
+  {
+    WarningCapture w;
+    const LoadedCase lc = load_case(cases[0]);
+    EXPECT_EQ(lc.absent_labels, (std::vector<int>{2}));
+    EXPECT_TRUE(w.has({"p_00.nii.gz", "case p_00 has no voxel of label 2 (zone)"})) << w.all();
+  }
+  lab.at(0, 0, 0) = 3.f;
+  write_image(t / "nn/labelsTr/p_00.nii.gz", lab);
+  expect_error([&] { load_case(cases[0]); },
+               {"p_00.nii.gz", "value 3", "voxel (0, 0, 0)", "not in its label set", "2 zone"});
+  put(t / "nn/dataset.json", R"({"modality": {"0": "T2"}, "labels": {"0": "background", "1": "prostate"}})");  // v1
+  EXPECT_EQ(label_set_text(list_cases("nnunet", t / "nn")[0].labels), "0 background, 1 prostate");
+  put(t / "nn/dataset.json", R"({"channel_names": {"0": "T2"}, "labels": {"background": 0, "prostate": -1}})");
+  expect_error([&] { list_cases("nnunet", t / "nn"); }, {"dataset.json", "entry 'prostate' is not a label value"});
+
+  // The Decathlon: "labels" maps values (as strings) to names, like nnU-Net v1.
+  std::filesystem::create_directories(t.path / "msd/imagesTr");
+  std::filesystem::create_directories(t.path / "msd/labelsTr");
+  write_image(t / "msd/imagesTr/hippo_1.nii.gz", img);
+  write_image(t / "msd/labelsTr/hippo_1.nii.gz", lab);  // holds 3
+  put(t / "msd/dataset.json", R"({"labels": {"0": "background", "1": "anterior", "2": "posterior"},
+      "training": [{"image": "./imagesTr/hippo_1.nii.gz", "label": "./labelsTr/hippo_1.nii.gz"}]})");
+  cases = list_cases("msd", t / "msd");
+  ASSERT_EQ(cases.size(), 1u);
+  EXPECT_EQ(label_set_text(cases[0].labels), "0 background, 1 anterior, 2 posterior");
+  expect_error([&] { load_case(cases[0]); }, {"hippo_1.nii.gz", "value 3", "2 posterior"});
+}
