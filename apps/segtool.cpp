@@ -23,8 +23,9 @@ const Command kCommands[] = {
      "Print dims, spacing, datatype, min, max, mean and sum (after scl_slope/scl_inter) of an image or DICOM folder."},
     {"convert", seg::cli::convert, "segtool convert IN OUT [--datatype T]",
      "Convert between formats by extension (.nii/.nii.gz/.mha/.mhd/.nrrd/.png), keeping the geometry."},
-    {"metrics", seg::cli::metrics, "segtool metrics PRED GT [--labels 1,2] [--json]",
-     "Dice, Jaccard, Hausdorff, HD95 and ASSD (mm) per label between a prediction and a ground truth."},
+    {"metrics", seg::cli::metrics, "segtool metrics PRED GT [--labels 1,2] [--dataset NAME] [--json]",
+     "Dice, Jaccard, Hausdorff, HD95 and ASSD (mm) per label between a prediction and a ground truth on the same grid "
+     "(dims, spacing, affine); label values checked against --dataset's set (segthor, acdc, brats19, kits19, ...)."},
     {"phantom", seg::cli::phantom, "segtool phantom NAME OUTDIR [--patients N] [--seed S]",
      "Write a procedural phantom data set in its official folder layout."},
     {"pseudo", seg::cli::pseudo,

@@ -1,10 +1,15 @@
 // Host caching allocator (see allocator.h): a BlockCache behind a mutex, 64-byte aligned blocks from aligned_alloc.
 // BlockCache itself (the free lists shared with the device cache of engine/device.cu) is defined here too.
+// Key decision: a request the OS refuses (after the cache was given back and the allocation retried) is a seg::Error
+// naming the size and the allocator's state, like the device allocator's out-of-memory message, never a bare
+// std::bad_alloc; sizes are checked before rounding so a huge request cannot wrap around to a small block.
 #include "engine/allocator.h"
 
 #include <cstdlib>
+#include <limits>
 #include <mutex>
-#include <new>
+
+#include "engine/error.h"
 
 namespace seg {
 
@@ -62,6 +67,10 @@ HostCache& cache() {
 }  // namespace
 
 void* host_alloc(size_t bytes) {
+  // The largest request whose bucket (1 MiB steps) cannot overflow size_t; no machine has this much memory anyway.
+  constexpr size_t kLargest = std::numeric_limits<size_t>::max() / 2;
+  SEG_CHECK(bytes <= kLargest, "host_alloc: cannot allocate ", bytes, " bytes of host memory (more than any address "
+            "space holds; a corrupt shape or size?)");
   HostCache& c = cache();
   const size_t b = c.blocks.bucket(bytes);
   {
@@ -72,7 +81,12 @@ void* host_alloc(size_t bytes) {
   if (!p) {
     host_allocator_release_cache();
     p = std::aligned_alloc(64, b);
-    if (!p) throw std::bad_alloc();
+    if (!p) {
+      const AllocatorStats s = host_allocator_stats();
+      fail("host_alloc: out of host memory allocating ", b, " bytes (requested ", bytes, "); in use ",
+           s.current_bytes, " bytes, peak ", s.peak_bytes, " bytes (the cache was released and the allocation "
+           "retried)");
+    }
   }
   std::lock_guard<std::mutex> lock(c.mu);
   c.blocks.note_os_alloc(b);

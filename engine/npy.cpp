@@ -22,7 +22,9 @@ struct HeaderParser {
   size_t i = 0;
 
   [[noreturn]] void bad(const std::string& what) const {
-    fail("npy file '", name, "': malformed header (", what, " at offset ", i, "): ", s);
+    // At most 200 characters of the header: a hostile one can be megabytes of binary.
+    fail("npy file '", name, "': malformed header (", what, " at offset ", i, "): ", s.substr(0, 200),
+         s.size() > 200 ? "..." : "");
   }
   void ws() {
     while (i < s.size() && std::isspace(static_cast<unsigned char>(s[i]))) ++i;
@@ -161,7 +163,7 @@ Tensor parse_npy(const std::string& bytes, const std::string& name) {
     header_len = u8(8) | (u8(9) << 8) | (u8(10) << 16) | (u8(11) << 24);
     data_start = 12 + header_len;
   } else {
-    fail("npy file '", name, "': unsupported format version ", major, ".", static_cast<int>(u8(7)));
+    fail("npy file '", name, "': unsupported format version ", static_cast<int>(major), ".", static_cast<int>(u8(7)));
   }
   SEG_CHECK(data_start <= bytes.size(), "npy file '", name, "': truncated header (needs ", header_len,
             " bytes, file has ", bytes.size(), ")");
@@ -172,6 +174,10 @@ Tensor parse_npy(const std::string& bytes, const std::string& name) {
   const Src src = parse_descr(h.descr, name);
   SEG_CHECK(h.shape.size() <= 8, "npy file '", name, "': too many dimensions (", h.shape.size(), ")");
   const int64_t n = shape_numel(h.shape);
+  // Compared by element count first, so a shape whose byte count overflows is refused before anything is allocated.
+  SEG_CHECK(static_cast<uint64_t>(n) <= (bytes.size() - data_start) / src_size(src), "npy file '", name,
+            "': truncated data (shape ", shape_str(h.shape), " ", h.descr, " needs ", n, " x ", src_size(src),
+            " bytes, file has ", bytes.size() - data_start, ")");
   const size_t need = static_cast<size_t>(n) * src_size(src);
   SEG_CHECK(bytes.size() - data_start >= need, "npy file '", name, "': truncated data (shape ", shape_str(h.shape),
             " ", h.descr, " needs ", need, " bytes, file has ", bytes.size() - data_start, ")");

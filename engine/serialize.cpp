@@ -1,10 +1,13 @@
 // safetensors reader/writer and checkpoints (see serialize.h).
+// Key decision: the reader trusts nothing in the header: JSON types, shapes and offsets are checked, and the bytes a
+// shape needs are compared with the file before any tensor is allocated (tools/fuzz/fuzz_safetensors.cpp fuzzes it).
 #include "engine/serialize.h"
 
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <limits>
 #include <nlohmann/json.hpp>
 
 namespace seg {
@@ -62,13 +65,18 @@ SafeTensors load_safetensors(const std::string& path) {
   std::ifstream f(path, std::ios::binary);
   SEG_CHECK(f.good(), "cannot open checkpoint '", path, "'");
   std::string data((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
+  SEG_CHECK(!f.bad(), path, ": read error");
+  return parse_safetensors(data, path);
+}
+
+SafeTensors parse_safetensors(const std::string& data, const std::string& path) {
   SEG_CHECK(data.size() >= 8, path, ": not a safetensors file (", data.size(), " bytes, shorter than its 8-byte header length)");
   uint64_t n = 0;
   for (int i = 0; i < 8; ++i) n |= static_cast<uint64_t>(static_cast<unsigned char>(data[static_cast<size_t>(i)])) << (8 * i);
   SEG_CHECK(n <= data.size() - 8, path, ": header length ", n, " exceeds the file size ", data.size(), " (truncated?)");
   nlohmann::json header;
   try {
-    header = nlohmann::json::parse(data.substr(8, n));
+    header = nlohmann::json::parse(data.begin() + 8, data.begin() + 8 + static_cast<std::ptrdiff_t>(n));
   } catch (const std::exception& e) {
     fail(path, ": the safetensors header is not valid JSON: ", e.what());
   }
@@ -77,22 +85,53 @@ SafeTensors load_safetensors(const std::string& path) {
   const size_t base = 8 + n, avail = data.size() - base;
   for (auto it = header.begin(); it != header.end(); ++it) {
     if (it.key() == "__metadata__") {
-      for (auto m = it->begin(); m != it->end(); ++m) st.metadata[m.key()] = m->is_string() ? m->get<std::string>() : m->dump();
+      SEG_CHECK(it->is_object(), path, ": __metadata__ is not a JSON object");
+      for (auto m = it->begin(); m != it->end(); ++m) {
+        SEG_CHECK(m->is_primitive(), path, ": __metadata__ value of '", m.key(), "' is a JSON ", m->type_name(),
+                  " (safetensors metadata maps strings to strings)");
+        st.metadata[m.key()] = m->is_string() ? m->get<std::string>() : m->dump();
+      }
       continue;
     }
+    // Every field is checked for its JSON type before it is read: nlohmann's get<> would throw its own exception
+    // (or, from a float, cast out of range) instead of an error naming the file and the entry.
     const auto& e = *it;
-    SEG_CHECK(e.contains("dtype") && e.contains("shape") && e.contains("data_offsets"), path, ": entry '", it.key(),
-              "' lacks dtype, shape or data_offsets");
+    SEG_CHECK(e.is_object() && e.contains("dtype") && e.contains("shape") && e.contains("data_offsets"), path,
+              ": entry '", it.key(), "' lacks dtype, shape or data_offsets");
+    SEG_CHECK(e["dtype"].is_string(), path, ": entry '", it.key(), "' has a dtype that is not a string (a JSON ", e["dtype"].type_name(), ")");
     const DType dt = parse_dtype(e["dtype"].get<std::string>(), path, it.key());
-    const Shape shape = e["shape"].get<Shape>();
-    const auto off = e["data_offsets"].get<std::vector<uint64_t>>();
-    SEG_CHECK(off.size() == 2 && off[0] <= off[1] && off[1] <= avail, path, ": entry '", it.key(),
-              "' has data offsets outside the file (truncated?)");
+    const auto& js = e["shape"];
+    SEG_CHECK(js.is_array() && js.size() <= 8, path, ": entry '", it.key(), "' has a shape that is not an array of at most 8 sizes (a JSON ",
+              js.type_name(), ", ", js.is_array() ? js.size() : 1, " element(s))");
+    Shape shape;
+    for (const auto& d : js) {
+      if (!d.is_number_unsigned()) {
+        std::string what = d.type_name();
+        if (d.is_primitive()) what.append(" ").append(d.dump());  // (not " " + dump(): GCC 12 -Wrestrict false alarm)
+        fail(path, ": entry '", it.key(), "' has a shape entry that is not a non-negative integer (a JSON ", what, ")");
+      }
+      SEG_CHECK(d.get<uint64_t>() <= static_cast<uint64_t>(std::numeric_limits<int64_t>::max()), path, ": entry '",
+                it.key(), "' has a shape entry too large: ", d.dump());
+      shape.push_back(d.get<int64_t>());
+    }
+    const auto& jo = e["data_offsets"];
+    SEG_CHECK(jo.is_array() && jo.size() == 2 && jo[0].is_number_unsigned() && jo[1].is_number_unsigned(), path,
+              ": entry '", it.key(), "' has data_offsets that are not two non-negative integers");
+    const uint64_t o0 = jo[0].get<uint64_t>(), o1 = jo[1].get<uint64_t>();
+    SEG_CHECK(o0 <= o1 && o1 <= avail, path, ": entry '", it.key(), "' has data offsets [", o0, ", ", o1,
+              "] outside the ", avail, " data bytes of the file (truncated?)");
+    // The size the shape needs, checked against the file before anything is allocated.
+    int64_t numel = 1;
+    for (int64_t d : shape)
+      SEG_CHECK(!__builtin_mul_overflow(numel, d, &numel), path, ": entry '", it.key(), "' has a shape ",
+                shape_str(shape), " whose element count overflows");
+    uint64_t bytes = 0;
+    SEG_CHECK(!__builtin_mul_overflow(static_cast<uint64_t>(numel), static_cast<uint64_t>(dtype_size(dt)), &bytes) &&
+                  o1 - o0 == bytes,
+              path, ": entry '", it.key(), "' has ", o1 - o0, " bytes, its shape ", shape_str(shape), " of ",
+              dtype_name(dt), " needs ", numel, " x ", dtype_size(dt));
     Tensor t = Tensor::empty(shape, dt);
-    const size_t bytes = static_cast<size_t>(t.numel()) * dtype_size(dt);
-    SEG_CHECK(off[1] - off[0] == bytes, path, ": entry '", it.key(), "' has ", off[1] - off[0], " bytes, its shape ",
-              shape_str(shape), " needs ", bytes);
-    if (bytes) std::memcpy(t.raw(), data.data() + base + off[0], bytes);
+    if (bytes) std::memcpy(t.raw(), data.data() + base + o0, bytes);
     st.tensors[it.key()] = t;
   }
   return st;

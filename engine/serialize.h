@@ -20,6 +20,8 @@ struct SafeTensors {
 void save_safetensors(const std::string& path, const std::map<std::string, Tensor>& tensors,
                       const std::map<std::string, std::string>& metadata = {});
 SafeTensors load_safetensors(const std::string& path);
+// Parses the bytes of a safetensors file; `name` is used in error messages (every malformed input is a seg::Error).
+SafeTensors parse_safetensors(const std::string& bytes, const std::string& name);
 
 // "model.<name>" for parameters and buffers, "optim.<name>" for optimiser state; metadata as given.
 void save_checkpoint(const std::string& path, const Module& model, const Optimizer* opt,

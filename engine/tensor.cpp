@@ -57,7 +57,14 @@ Tensor Tensor::empty(const Shape& shape, DType dtype, Device device) {
   impl->dtype = dtype;
   impl->device = device;
   const int64_t n = shape_numel(shape);
-  impl->storage = std::make_shared<Storage>(static_cast<size_t>(n) * dtype_size(dtype), device);
+  const size_t esize = dtype_size(dtype);
+  SEG_CHECK(static_cast<uint64_t>(n) <= std::numeric_limits<size_t>::max() / esize, "Tensor::empty: shape ",
+            shape_str(shape), " of ", dtype_name(dtype), " needs more bytes than size_t holds");
+  try {
+    impl->storage = std::make_shared<Storage>(static_cast<size_t>(n) * esize, device);
+  } catch (const Error& e) {  // the allocator names the size; add which tensor asked for it
+    fail("Tensor::empty(", shape_str(shape), ", ", dtype_name(dtype), ", ", device_name(device), "): ", e.what());
+  }
   return Tensor(impl);
 }
 

@@ -5,7 +5,7 @@
 namespace seg::cli {
 int info(int argc, char** argv);      // segtool info FILE [--json]
 int convert(int argc, char** argv);   // segtool convert IN OUT
-int metrics(int argc, char** argv);   // segtool metrics PRED GT [--labels 1,2] [--json]
+int metrics(int argc, char** argv);   // segtool metrics PRED GT [--labels 1,2] [--dataset NAME] [--json]
 int phantom(int argc, char** argv);   // segtool phantom NAME OUTDIR [--patients N] [--seed S]
 int pseudo(int argc, char** argv);    // segtool pseudo IMAGE LABELS OUTDIR [--patients N] [--seed S] [--map 1:2] …
 int edt(int argc, char** argv);       // segtool edt MASK OUT [--variant D1|D2|D3] [--label L]

@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "data/cli/commands.h"
+#include "data/datasets/datasets.h"
 #include "data/formats/image_io.h"
 #include "data/metrics/label_metrics.h"
 #include "data/phantoms/phantoms.h"
@@ -130,12 +131,42 @@ std::string text_num(double v) {
 }  // namespace
 
 int metrics(int argc, char** argv) {
-  const char* usage = "segtool metrics PRED GT [--labels 1,2] [--json]";
+  const char* usage = "segtool metrics PRED GT [--labels 1,2] [--dataset NAME] [--json]";
   return guarded("metrics", usage, [&] {
-    Args a(argc, argv, {"--labels"}, {"--json"});
+    Args a(argc, argv, {"--labels", "--dataset"}, {"--json"});
     need_positional(a, 2);
+    // The label set both maps must use (--dataset: that data set's; otherwise integers >= 0), checked as the loaders
+    // do, and the grid (dims, spacing, affine) they must share, each error naming the file(s).
+    std::map<int, std::string> allowed;
+    if (a.has("--dataset")) {
+      try {
+        allowed = dataset_labels(a.opt.at("--dataset"));
+      } catch (const std::exception& e) {
+        throw UsageError(std::string("--dataset: ") + e.what());
+      }
+    }
     const Volume pred = read_image(a.pos[0]), gt = read_image(a.pos[1]);
-    const auto scores = label_scores(pred, gt, a.has("--labels") ? parse_labels(a.opt.at("--labels")) : std::vector<int>{});
+    const auto check_map = [&](const Volume& v, const std::string& file) {
+      if (v.channels != 1)
+        throw std::runtime_error(file + ": a label map must have one channel, it has " + std::to_string(v.channels));
+      check_label_values(v, file, allowed);
+    };
+    check_map(pred, a.pos[0]);
+    check_map(gt, a.pos[1]);
+    check_same_grid(gt, a.pos[1] + " (ground truth)", pred, a.pos[0] + " (prediction)");
+    const std::vector<int> labels = a.has("--labels") ? parse_labels(a.opt.at("--labels")) : std::vector<int>{};
+    for (int l : labels)
+      if (!allowed.empty() && !allowed.count(l))
+        throw UsageError("--labels: " + std::to_string(l) + " is not a " + a.opt.at("--dataset") + " label (" +
+                         label_set_text(allowed) + ")");
+    std::map<int, std::string> wanted;  // the requested labels, or the data set's foreground labels
+    for (int l : labels) wanted[l] = allowed.count(l) ? allowed.at(l) : "";
+    if (labels.empty()) wanted = allowed;
+    const std::vector<int> missing = absent_labels(gt, wanted);
+    for (int l : missing)
+      io::warn(a.pos[1] + ": the ground truth has no voxel of label " + std::to_string(l) +
+               (wanted[l].empty() ? "" : " (" + wanted[l] + ")") + " (Dice is 1 if the prediction has none either, else 0)");
+    const auto scores = label_scores(pred, gt, labels);
     if (a.has("--json")) {
       std::cout << scores_json(scores).dump(2) << "\n";
     } else {

@@ -37,10 +37,19 @@ struct Case {
   std::string label_path;                // "" when absent; a folder for SCR per-structure masks
   std::string patient;                   // split key: several cases of one patient stay in one split
   std::string dataset;                   // canonical layout name (decides how labels are decoded)
+  // The label set its label map must use, value -> structure (0 = background included): the data set's
+  // (dataset_labels) or, for nnunet and msd, dataset.json's "labels". Empty: any integer >= 0.
+  std::map<int, std::string> labels = {};
 };
 
 // Canonical layout names, in the order of the table above.
 std::vector<std::string> dataset_names();
+// The label set of a canonical data set or alias: segthor 0-4, acdc 0-3, brats19 0/1/2/4, kits19 0-2, promise12 0-1,
+// jsrt 0-3 (after composition); empty for images_masks, nnunet and msd (their sets come from the files). Unknown name:
+// an error listing the known ones.
+std::map<int, std::string> dataset_labels(const std::string& dataset);
+// "0 background, 1 esophagus, 2 heart" (for messages).
+std::string label_set_text(const std::map<int, std::string>& labels);
 // Lists the cases of `dataset` (a canonical name or an alias: brats, kits, polyp, fundus, 2d) found under `dir`.
 std::vector<Case> list_cases(const std::string& dataset, const std::string& dir);
 // ACDC's Info.cfg as key -> value ("ED", "ES", "Group", "Height", "NbFrame", "Weight").
@@ -54,14 +63,21 @@ struct GeometryTolerance {
 // Throws "<a_name> and <b_name> disagree in dims|spacing|affine: ..." when the grids differ.
 void check_same_grid(const Volume& a, const std::string& a_name, const Volume& b, const std::string& b_name,
                      const GeometryTolerance& tol = {});
-// Throws when a label map holds NaN/inf, negative or non-integer values (naming the file and the first voxel).
-void check_label_values(const Volume& label, const std::string& name);
+// Throws when a label map holds NaN/inf, a non-integer, a negative value, or (when `allowed` is not empty) a value
+// outside `allowed`; the message names the file, the value and the voxel (x, y, z) where it first occurs, and the
+// allowed set.
+void check_label_values(const Volume& label, const std::string& name, const std::map<int, std::string>& allowed = {});
+// The labels of `labels` (background 0 left out) that have no voxel in `label`.
+std::vector<int> absent_labels(const Volume& label, const std::map<int, std::string>& labels);
 
 struct LoadedCase {
   Case info;
   std::vector<Volume> images;  // in image_paths order
   Volume label;                // integer ids; empty data when the case has no label
   bool has_label = false;
+  // Labels of info.labels (background left out) with no voxel in this case: load_case reports them with io::warn
+  // ("<label file>: case <id> has no voxel of label 2 (heart)"); an app whose target class is among them decides.
+  std::vector<int> absent_labels;
 };
 LoadedCase load_case(const Case& c, const GeometryTolerance& tol = {});
 

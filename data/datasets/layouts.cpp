@@ -3,6 +3,7 @@
 // which layout was expected and shows (part of) what the folder really holds, so a wrong path is fixed in one try.
 #include <algorithm>
 #include <cctype>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <functional>
@@ -227,6 +228,35 @@ std::vector<Case> images_masks(const fs::path& dir, const std::string& name) {
   return out;
 }
 
+// dataset.json's "labels" (nnU-Net and the Decathlon): v2 maps names to values (or lists of values, for region-based
+// training), v1 and the Decathlon values (as strings) to names. Absent: an empty set (any integer >= 0).
+std::map<int, std::string> json_labels(const nlohmann::json& j, const fs::path& json_path) {
+  std::map<int, std::string> labels;
+  if (j.contains("labels")) {
+    const std::string where = json_path.string() + ": \"labels\"";
+    if (!j["labels"].is_object()) throw std::runtime_error(where + " is not an object");
+    for (const auto& [k, v] : j["labels"].items()) {
+      const auto add = [&](const nlohmann::json& x, const std::string& nm) {
+        if (!x.is_number_integer() || x.get<int64_t>() < 0 || x.get<int64_t>() > 65535)
+          throw std::runtime_error(where + ": entry '" + k + "' is not a label value in 0..65535 (" + x.dump() + ")");
+        labels.emplace(static_cast<int>(x.get<int64_t>()), nm);
+      };
+      if (v.is_array()) {
+        for (const auto& x : v) add(x, k);
+      } else if (v.is_string()) {  // v1: "1": "edema"
+        char* end = nullptr;
+        const long value = std::strtol(k.c_str(), &end, 10);
+        if (k.empty() || *end != '\0' || value < 0 || value > 65535)
+          throw std::runtime_error(where + ": entry '" + k + "' is not a label value (nnU-Net v1 and Decathlon keys are values)");
+        labels.emplace(static_cast<int>(value), v.get<std::string>());
+      } else {
+        add(v, k);
+      }
+    }
+  }
+  return labels;
+}
+
 std::vector<Case> nnunet(const fs::path& dir) {
   const std::string expect = "DIR/dataset.json, DIR/imagesTr/<case>_0000.nii.gz, DIR/labelsTr/<case>.nii.gz";
   if (!is_file(dir / "dataset.json") || !is_dir(dir / "imagesTr") || !is_dir(dir / "labelsTr"))
@@ -260,6 +290,8 @@ std::vector<Case> nnunet(const fs::path& dir) {
     out.push_back(c);
   }
   if (out.empty()) wrong("nnU-Net raw", dir / "labelsTr", "<case>" + ending, "no label file");
+  const std::map<int, std::string> labels = json_labels(j, dir / "dataset.json");
+  for (auto& c : out) c.labels = labels;
   if (j.contains("numTraining") && j["numTraining"].is_number_integer() && j["numTraining"].get<int64_t>() != static_cast<int64_t>(out.size()))
     throw std::runtime_error((dir / "dataset.json").string() + ": numTraining is " + std::to_string(j["numTraining"].get<int64_t>()) +
                              " but labelsTr holds " + std::to_string(out.size()) + " cases");
@@ -294,6 +326,8 @@ std::vector<Case> msd(const fs::path& dir) {
     out.push_back(Case{id, {img.string()}, lab.string(), id, "msd"});
   }
   if (out.empty()) wrong("Medical Segmentation Decathlon", dir, expect, "the training list is empty");
+  const std::map<int, std::string> labels = json_labels(j, dir / "dataset.json");
+  for (auto& c : out) c.labels = labels;
   return out;
 }
 
@@ -301,6 +335,22 @@ std::vector<Case> msd(const fs::path& dir) {
 
 std::vector<std::string> dataset_names() {
   return {"segthor", "acdc", "brats19", "kits19", "promise12", "jsrt", "images_masks", "nnunet", "msd"};
+}
+
+std::map<int, std::string> dataset_labels(const std::string& dataset) {
+  if (dataset == "segthor") return {{0, "background"}, {1, "esophagus"}, {2, "heart"}, {3, "trachea"}, {4, "aorta"}};
+  if (dataset == "acdc") return {{0, "background"}, {1, "RV"}, {2, "myocardium"}, {3, "LV"}};
+  if (dataset == "brats19" || dataset == "brats")
+    return {{0, "background"}, {1, "necrotic/non-enhancing tumour core"}, {2, "oedema"}, {4, "enhancing tumour"}};
+  if (dataset == "kits19" || dataset == "kits") return {{0, "background"}, {1, "kidney"}, {2, "tumour"}};
+  if (dataset == "promise12") return {{0, "background"}, {1, "prostate"}};
+  if (dataset == "jsrt") return {{0, "background"}, {1, "lung"}, {2, "heart"}, {3, "clavicle"}};
+  if (dataset == "images_masks" || dataset == "polyp" || dataset == "fundus" || dataset == "2d" || dataset == "nnunet" ||
+      dataset == "msd")
+    return {};
+  std::string names;
+  for (const auto& n : dataset_names()) names += " " + n;
+  throw std::runtime_error("unknown data set '" + dataset + "' (known:" + names + ")");
 }
 
 std::vector<Case> list_cases(const std::string& dataset, const std::string& dir) {
@@ -322,6 +372,10 @@ std::vector<Case> list_cases(const std::string& dataset, const std::string& dir)
     throw std::runtime_error("unknown data set '" + dataset + "' (known:" + names + ")");
   }
   std::sort(out.begin(), out.end(), [](const Case& a, const Case& b) { return a.id < b.id; });
+  if (dataset != "nnunet" && dataset != "msd") {  // those two read their set from dataset.json
+    const auto labels = dataset_labels(dataset);
+    for (auto& c : out) c.labels = labels;
+  }
   return out;
 }
 

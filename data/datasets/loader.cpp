@@ -143,15 +143,56 @@ void check_same_grid(const Volume& a, const std::string& a_name, const Volume& b
                                  " (tolerance " + io::format_double(tol.affine_mm) + " mm)");
 }
 
-void check_label_values(const Volume& label, const std::string& name) {
+std::string label_set_text(const std::map<int, std::string>& labels) {
+  std::string t;
+  for (const auto& [v, n] : labels) t += (t.empty() ? "" : ", ") + std::to_string(v) + (n.empty() ? "" : " " + n);
+  return t;
+}
+
+void check_label_values(const Volume& label, const std::string& name, const std::map<int, std::string>& allowed) {
+  const auto voxel = [&](size_t i) {
+    const int64_t nx = std::max<int64_t>(label.nx(), 1), ny = std::max<int64_t>(label.ny(), 1);
+    const int64_t k = static_cast<int64_t>(i);
+    return "voxel (" + std::to_string(k % nx) + ", " + std::to_string(k / nx % ny) + ", " + std::to_string(k / (nx * ny)) + ")";
+  };
+  const std::string set = allowed.empty() ? "labels must be integers >= 0" : "allowed: " + label_set_text(allowed);
+  // Allowed values as a lookup table over the small range label maps use (ids beyond it go through the map).
+  std::vector<uint8_t> ok(256, allowed.empty() ? 1 : 0);
+  for (const auto& [v, n] : allowed)
+    if (v >= 0 && v < 256) ok[static_cast<size_t>(v)] = 1;
   for (size_t i = 0; i < label.data.size(); ++i) {
     const float f = label.data[i];
+    if (f >= 0.f && f < 256.f) {
+      const auto k = static_cast<size_t>(f);
+      if (static_cast<float>(k) == f && ok[k]) continue;
+    }
+    if (std::isnan(f))
+      throw std::runtime_error(name + ": label map holds NaN at " + voxel(i) + " (" + set + ")");
     if (!std::isfinite(f))
-      throw std::runtime_error(name + ": label map holds NaN/inf voxels (first at index " + std::to_string(i) + ")");
-    if (f < 0.f || f != std::floor(f))
-      throw std::runtime_error(name + ": label map holds a non-label value " + io::format_double(f) + " at index " +
-                               std::to_string(i) + " (labels must be integers >= 0)");
+      throw std::runtime_error(name + ": label map holds " + io::format_double(f) + " (NaN/inf) at " + voxel(i) + " (" + set + ")");
+    if (f != std::floor(f))
+      throw std::runtime_error(name + ": label map holds the non-integer value " + io::format_double(f) + " at " + voxel(i) +
+                               " (" + set + ")");
+    if (f < 0.f)
+      throw std::runtime_error(name + ": label map holds the negative value " + io::format_double(f) + " at " + voxel(i) +
+                               " (" + set + ")");
+    if (!allowed.empty() && (f > 2147483647.f || !allowed.count(static_cast<int>(f))))
+      throw std::runtime_error(name + ": label map holds the value " + io::format_double(f) + " at " + voxel(i) +
+                               ", which is not in its label set (" + set + ")");
   }
+}
+
+std::vector<int> absent_labels(const Volume& label, const std::map<int, std::string>& labels) {
+  std::vector<uint8_t> small(256, 0);  // ids below 256 by table, the rest through a set
+  std::set<int> large;
+  for (float f : label.data) {
+    if (f >= 0.f && f < 256.f) small[static_cast<size_t>(f)] = 1;
+    else if (f >= 256.f && f < 2147483647.f) large.insert(static_cast<int>(f));
+  }
+  std::vector<int> out;
+  for (const auto& [v, n] : labels)
+    if (v != 0 && !(v > 0 && v < 256 ? small[static_cast<size_t>(v)] : large.count(v))) out.push_back(v);
+  return out;
 }
 
 LoadedCase load_case(const Case& c, const GeometryTolerance& tol) {
@@ -178,9 +219,18 @@ LoadedCase load_case(const Case& c, const GeometryTolerance& tol) {
   }
   if (out.label.channels != 1)
     throw std::runtime_error(lp + ": a label map must have one channel, it has " + std::to_string(out.label.channels));
-  check_label_values(out.label, lp);
+  check_label_values(out.label, lp, c.labels);
   check_same_grid(out.images[0], c.image_paths[0], out.label, lp, tol);
   out.has_label = true;
+  out.absent_labels = absent_labels(out.label, c.labels);
+  if (!out.absent_labels.empty()) {
+    std::string list;
+    for (int l : out.absent_labels) {
+      const auto it = c.labels.find(l);
+      list += (list.empty() ? "" : ", ") + std::to_string(l) + (it->second.empty() ? "" : " (" + it->second + ")");
+    }
+    io::warn(lp + ": case " + c.id + " has no voxel of label" + (out.absent_labels.size() > 1 ? "s " : " ") + list);
+  }
   return out;
 }
 

@@ -27,6 +27,7 @@ struct Slice {
   int rows = 0, cols = 0;
   double ipp[3] = {0, 0, 0}, iop[6] = {1, 0, 0, 0, 1, 0}, ps[2] = {1, 1};
   double thickness = 0, position = 0;
+  bool has_ps = false, has_thickness = false;
   std::string stored;  // "uint8", "uint16", "int16"
   std::vector<float> values;
 };
@@ -82,9 +83,33 @@ bool read_slice(const std::string& file, Slice& s, std::string& why) {
   if (stored == 0 || stored > alloc) stored = alloc;
   s.rows = rows, s.cols = cols;
   get_doubles(ds, DCM_ImagePositionPatient, s.ipp, 3);
-  get_doubles(ds, DCM_ImageOrientationPatient, s.iop, 6);
-  if (!get_doubles(ds, DCM_PixelSpacing, s.ps, 2)) s.ps[0] = s.ps[1] = 1.0;
-  get_doubles(ds, DCM_SliceThickness, &s.thickness, 1);
+  if (ds->tagExistsWithValue(DCM_ImageOrientationPatient)) {
+    // Two unit vectors, perpendicular (within the rounding of DICOM's decimal strings); anything else cannot place
+    // a voxel and would give a singular or skewed affine.
+    double o[6];
+    if (!get_doubles(ds, DCM_ImageOrientationPatient, o, 6))
+      throw std::runtime_error(file + ": bad DICOM: ImageOrientationPatient is not six finite numbers");
+    const double lr = std::sqrt(o[0] * o[0] + o[1] * o[1] + o[2] * o[2]), lc = std::sqrt(o[3] * o[3] + o[4] * o[4] + o[5] * o[5]);
+    const double dot = o[0] * o[3] + o[1] * o[4] + o[2] * o[5];
+    if (std::abs(lr - 1) > 1e-2 || std::abs(lc - 1) > 1e-2 || std::abs(dot) > 1e-2) {
+      std::string t;
+      for (double x : o) t.append(t.empty() ? "" : "\\").append(io::format_double(x));
+      throw std::runtime_error(file + ": bad DICOM: ImageOrientationPatient " + t +
+                               " is not two perpendicular unit vectors (row and column directions)");
+    }
+    std::copy(o, o + 6, s.iop);
+  }
+  s.has_ps = ds->tagExistsWithValue(DCM_PixelSpacing);
+  if (s.has_ps) {
+    if (!get_doubles(ds, DCM_PixelSpacing, s.ps, 2))
+      throw std::runtime_error(file + ": bad DICOM: PixelSpacing is not two finite numbers");
+    if (!(s.ps[0] > 0 && s.ps[1] > 0))
+      throw std::runtime_error(file + ": bad DICOM: PixelSpacing " + io::format_double(s.ps[0]) + "\\" +
+                               io::format_double(s.ps[1]) + " (row and column spacings must be > 0 mm)");
+  } else {
+    s.ps[0] = s.ps[1] = 1.0;
+  }
+  s.has_thickness = get_doubles(ds, DCM_SliceThickness, &s.thickness, 1);
   double slope = 1.0, inter = 0.0;
   get_doubles(ds, DCM_RescaleSlope, &slope, 1);
   get_doubles(ds, DCM_RescaleIntercept, &inter, 1);
@@ -167,7 +192,10 @@ Volume read_dicom(const std::string& path) {
   const double nrm[3] = {r[1] * c[2] - r[2] * c[1], r[2] * c[0] - r[0] * c[2], r[0] * c[1] - r[1] * c[0]};
   for (auto& s : slices) s.position = s.ipp[0] * nrm[0] + s.ipp[1] * nrm[1] + s.ipp[2] * nrm[2];
   std::stable_sort(slices.begin(), slices.end(), [](const Slice& a, const Slice& b) { return a.position < b.position; });
+  if (!s0.has_ps) io::warn(path + ": no PixelSpacing in " + s0.file + "; assuming 1 x 1 mm pixels");
   double dz = s0.thickness > 0 ? s0.thickness : 1.0;
+  if (slices.size() == 1 && s0.has_thickness && !(s0.thickness > 0))
+    io::warn(s0.file + ": SliceThickness is " + io::format_double(s0.thickness) + "; assuming 1 mm for the single slice");
   if (slices.size() > 1) {
     dz = (slices.back().position - slices.front().position) / static_cast<double>(slices.size() - 1);
     for (size_t k = 1; k < slices.size(); ++k) {

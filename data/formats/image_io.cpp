@@ -6,6 +6,7 @@
 #include <zlib.h>
 
 #include <algorithm>
+#include <atomic>
 #include <bit>
 #include <charconv>
 #include <cmath>
@@ -161,9 +162,19 @@ bool representable(const std::vector<float>& data, const std::string& dt) {
   return with_type(dt, [&]<typename T>() { return fits<T>(data); });
 }
 
-std::vector<uint8_t> read_file(const std::string& path) {
+// A folder, a device or a pipe (a header's detached-data name can point anywhere, e.g. /dev/zero) is refused before
+// it is opened: reading one would never end or block. A missing file is left to fopen, whose error names the cause.
+static void check_regular_file(const std::string& path) {
   std::error_code ec;
-  if (std::filesystem::is_directory(path, ec)) throw std::runtime_error(path + ": is a folder, expected a file");
+  const auto st = std::filesystem::status(path, ec);
+  if (ec || !std::filesystem::exists(st)) return;
+  if (std::filesystem::is_directory(st)) throw std::runtime_error(path + ": is a folder, expected a file");
+  if (!std::filesystem::is_regular_file(st))
+    throw std::runtime_error(path + ": is not a regular file (a device, pipe or socket), expected a file");
+}
+
+std::vector<uint8_t> read_file(const std::string& path) {
+  check_regular_file(path);
   FILE* f = std::fopen(path.c_str(), "rb");
   if (!f) throw std::runtime_error(path + ": cannot open (" + std::strerror(errno) + ")");
   std::vector<uint8_t> buf;
@@ -177,8 +188,7 @@ std::vector<uint8_t> read_file(const std::string& path) {
 }
 
 std::vector<uint8_t> read_gz_file(const std::string& path, size_t max_bytes) {
-  std::error_code ec;
-  if (std::filesystem::is_directory(path, ec)) throw std::runtime_error(path + ": is a folder, expected a file");
+  check_regular_file(path);
   gzFile g = gzopen(path.c_str(), "rb");
   if (!g) throw std::runtime_error(path + ": cannot open (" + std::strerror(errno) + ")");
   gzbuffer(g, 1 << 17);
@@ -323,6 +333,18 @@ std::string extension(const std::string& path) {
   const auto dot = name.rfind('.');
   return dot == std::string::npos ? "" : name.substr(dot + 1);
 }
+
+namespace {
+void print_warning(const std::string& msg) { std::fprintf(stderr, "warning: %s\n", msg.c_str()); }
+std::atomic<WarningHandler> g_warning_handler{print_warning};
+}  // namespace
+
+void warn(const std::string& msg) {
+  const WarningHandler h = g_warning_handler.load();
+  (h ? h : print_warning)(msg);
+}
+
+WarningHandler set_warning_handler(WarningHandler h) { return g_warning_handler.exchange(h ? h : print_warning); }
 
 }  // namespace io
 

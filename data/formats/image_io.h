@@ -65,6 +65,13 @@ std::string trim(const std::string& s);
 // Lower-cased extension including compression: "nii.gz", "nii", "mha", "png", ...
 std::string extension(const std::string& path);
 
+// Warnings of the readers and loaders: something the format allows but the user must know about (a spacing of 0 or
+// NaN replaced by an assumed value, a label missing from a patient). The default handler prints "warning: MSG" on
+// stderr; set_warning_handler replaces it (tests capture, apps may log) and returns the previous one.
+using WarningHandler = void (*)(const std::string& msg);
+void warn(const std::string& msg);
+WarningHandler set_warning_handler(WarningHandler h);
+
 // Little-endian scalar stores for writers.
 template <typename T>
 void put_le(std::vector<uint8_t>& buf, size_t off, T v) {

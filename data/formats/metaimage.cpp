@@ -121,9 +121,20 @@ Volume parse_metaimage(const std::vector<uint8_t>& bytes, const std::string& nam
   // Geometry (LPS): spacing, direction per axis, offset.
   std::vector<double> sp = numbers(kv, "ElementSpacing", ndims, name);
   if (sp.empty()) sp = numbers(kv, "ElementSize", ndims, name);
+  // A spacing of 0 places every voxel at one point: an error. A negative one is what ITK's physical-point rule
+  // (origin + direction * spacing * index) then walks backwards along: the affine keeps the sign, Volume::spacing
+  // the magnitude, with a warning. (NaN and inf are refused by the number parser.)
+  double sign[3] = {1, 1, 1};
   for (int i = 0; i < 3; ++i) {
-    v.spacing[i] = i < static_cast<int>(sp.size()) && i < ndims ? std::abs(sp[i]) : 1.0;
-    if (!(v.spacing[i] > 0)) throw std::runtime_error(name + ": bad header: spacing along axis " + std::to_string(i) + " is 0");
+    const double raw = i < static_cast<int>(sp.size()) && i < ndims ? sp[i] : 1.0;
+    if (raw == 0.0)
+      throw std::runtime_error(name + ": bad header: ElementSpacing along axis " + std::to_string(i) + " is 0 (must be > 0)");
+    if (raw < 0) {
+      sign[i] = -1;
+      io::warn(name + ": ElementSpacing along axis " + std::to_string(i) + " is " + io::format_double(raw) +
+               " (negative): read as " + io::format_double(-raw) + " mm with that axis running backwards, as ITK places it");
+    }
+    v.spacing[i] = std::abs(raw);
   }
   std::vector<double> origin;
   for (const char* key : {"Offset", "Origin", "Position"})
@@ -135,9 +146,15 @@ Volume parse_metaimage(const std::vector<uint8_t>& bytes, const std::string& nam
   if (!tm.empty())
     for (int a = 0; a < ndims; ++a)
       for (int c = 0; c < ndims; ++c) dir3[a][c] = tm[a * ndims + c];
+  const double det = dir3[0][0] * (dir3[1][1] * dir3[2][2] - dir3[1][2] * dir3[2][1]) -
+                     dir3[0][1] * (dir3[1][0] * dir3[2][2] - dir3[1][2] * dir3[2][0]) +
+                     dir3[0][2] * (dir3[1][0] * dir3[2][1] - dir3[1][1] * dir3[2][0]);
+  if (!(std::abs(det) > 1e-12))
+    throw std::runtime_error(name + ": bad header: TransformMatrix '" + kv["TransformMatrix"] + kv["Rotation"] +
+                             kv["Orientation"] + "' is singular (its axes must be independent directions)");
   for (int r = 0; r < 3; ++r) {
     const double flip = r < 2 ? -1.0 : 1.0;  // LPS -> RAS
-    for (int a = 0; a < 3; ++a) v.affine[r][a] = flip * dir3[a][r] * v.spacing[a];
+    for (int a = 0; a < 3; ++a) v.affine[r][a] = flip * dir3[a][r] * sign[a] * v.spacing[a];
     v.affine[r][3] = flip * (r < static_cast<int>(origin.size()) && r < ndims ? origin[r] : 0.0);
   }
 

@@ -230,22 +230,63 @@ Volume parse_nifti(const std::vector<uint8_t>& bytes, const std::string& name) {
   v.data.resize(static_cast<size_t>(n));
   io::decode_samples(bytes.data() + off, static_cast<size_t>(n), dt, swap, s, b0, v.data.data());
 
+  // The affine: sform, else qform, else pixdim alone (the standard's methods 3, 2, 1). A coded matrix that is not
+  // finite or is singular cannot place a voxel; the next method is used with a warning, and none left is an error.
+  const auto usable = [](const std::array<std::array<double, 4>, 3>& m) {
+    for (const auto& row : m)
+      for (double x : row)
+        if (!std::isfinite(x)) return false;
+    const double det = m[0][0] * (m[1][1] * m[2][2] - m[1][2] * m[2][1]) - m[0][1] * (m[1][0] * m[2][2] - m[1][2] * m[2][0]) +
+                       m[0][2] * (m[1][0] * m[2][1] - m[1][1] * m[2][0]);
+    return std::isfinite(det) && det != 0.0;
+  };
+  const auto matrix_text = [](const std::array<std::array<double, 4>, 3>& m) {
+    std::string t;
+    for (const auto& row : m)
+      for (int j = 0; j < 4; ++j) t += (t.empty() ? "" : j ? " " : "; ") + io::format_double(row[j]);
+    return t;
+  };
+  bool placed = false;
   if (sform_code > 0) {
+    std::array<std::array<double, 4>, 3> m{};
     for (int i = 0; i < 3; ++i)
-      for (int j = 0; j < 4; ++j) v.affine[i][j] = srow[i][j];
-  } else if (qform_code > 0) {
-    v.affine = quatern_to_affine(qb, qc, qd, qx, qy, qz, std::abs(pixdim[1]), std::abs(pixdim[2]),
-                                 std::abs(pixdim[3]), pixdim[0]);
-  } else {  // NIfTI "method 1": pixdim scaling only
-    v.affine = {{{finite_pos(pixdim[1]) ? pixdim[1] : 1.0, 0, 0, 0},
-                 {0, finite_pos(pixdim[2]) ? pixdim[2] : 1.0, 0, 0},
-                 {0, 0, finite_pos(pixdim[3]) ? pixdim[3] : 1.0, 0}}};
+      for (int j = 0; j < 4; ++j) m[i][j] = srow[i][j];
+    if (usable(m)) {
+      v.affine = m, placed = true;
+    } else if (qform_code > 0) {
+      io::warn(name + ": the sform (srow_x/y/z = " + matrix_text(m) + ") is singular or not finite; using the qform");
+    } else {
+      throw std::runtime_error(name + ": bad header: the sform (srow_x/y/z = " + matrix_text(m) +
+                               ") is singular or not finite, and there is no qform to fall back on");
+    }
   }
+  // The quaternion's spacings: |pixdim| where it is a positive finite number, 1 otherwise (the standard's rule).
+  if (!placed && qform_code > 0) {
+    const auto m = quatern_to_affine(qb, qc, qd, qx, qy, qz, std::abs(pixdim[1]), std::abs(pixdim[2]),
+                                     std::abs(pixdim[3]), pixdim[0]);
+    if (!usable(m))
+      throw std::runtime_error(name + ": bad header: the qform (quatern_b/c/d " + io::format_double(qb) + " " +
+                               io::format_double(qc) + " " + io::format_double(qd) + ", offsets " + io::format_double(qx) +
+                               " " + io::format_double(qy) + " " + io::format_double(qz) + ") is not finite");
+    v.affine = m, placed = true;
+  }
+  if (!placed)  // NIfTI "method 1": pixdim scaling only
+    v.affine = {{{finite_pos(std::abs(pixdim[1])) ? std::abs(pixdim[1]) : 1.0, 0, 0, 0},
+                 {0, finite_pos(std::abs(pixdim[2])) ? std::abs(pixdim[2]) : 1.0, 0, 0},
+                 {0, 0, finite_pos(std::abs(pixdim[3])) ? std::abs(pixdim[3]) : 1.0, 0}}};
+  // Spacing: |pixdim| of each axis. For an axis the image has, a pixdim that is 0, NaN or infinite (allowed by the
+  // format: "unknown") is replaced by the length of the affine's column, and a negative one by its magnitude, each
+  // with a warning naming the value read and the value used; axes beyond dim[0] take the column length silently.
   for (int i = 0; i < 3; ++i) {
-    const double p = std::abs(pixdim[i + 1]);
+    const double raw = pixdim[i + 1], p = std::abs(raw);
     const double col = std::sqrt(v.affine[0][i] * v.affine[0][i] + v.affine[1][i] * v.affine[1][i] +
                                  v.affine[2][i] * v.affine[2][i]);
-    v.spacing[i] = (i + 1 <= dim[0] && finite_pos(p)) ? p : (finite_pos(col) ? col : 1.0);
+    const bool has_axis = i + 1 <= dim[0];
+    v.spacing[i] = (has_axis && finite_pos(p)) ? p : (finite_pos(col) ? col : 1.0);
+    if (has_axis && !(finite_pos(raw)))
+      io::warn(name + ": pixdim[" + std::to_string(i + 1) + "] (voxel size along axis " + std::to_string(i) + ") is " +
+               io::format_double(raw) + (finite_pos(p) ? " (negative); using its magnitude " : "; assuming ") +
+               io::format_double(v.spacing[i]) + " mm");
   }
   return v;
 }

@@ -163,14 +163,23 @@ Volume parse_nrrd(const std::vector<uint8_t>& bytes, const std::string& name, co
     fx = fy = -1;
   else if (space == "left-anterior-superior" || space == "las")
     fx = -1;
+  // spacings: one per axis, "nan" (the spec's "unknown", also the non-spatial axis's) or a number. Used only without
+  // space directions. For a spatial axis: nan -> 1 mm assumed with a warning; 0 -> an error; negative -> the axis
+  // runs backwards (the affine keeps the sign, Volume::spacing the magnitude) with a warning.
   std::vector<double> spacings;
   if (!get("spacings").empty()) {
     std::istringstream is(get("spacings"));
     std::string tok;
     while (is >> tok) {
       std::vector<double> one;
-      spacings.push_back(io::parse_doubles(tok, one) && one.size() == 1 ? std::abs(one[0]) : 1.0);
+      if (lower(tok) == "nan") spacings.push_back(std::nan(""));
+      else if (io::parse_doubles(tok, one) && one.size() == 1) spacings.push_back(one[0]);
+      else throw std::runtime_error(name + ": bad header: spacings '" + printable(get("spacings")) + "' (token '" +
+                                    printable(tok) + "' is neither a number nor nan)");
     }
+    if (static_cast<int>(spacings.size()) != ndim)
+      throw std::runtime_error(name + ": bad header: spacings '" + printable(get("spacings")) + "' has " +
+                               std::to_string(spacings.size()) + " entries for dimension " + std::to_string(ndim));
   }
   std::vector<double> origin;
   if (!get("space origin").empty()) {
@@ -187,9 +196,22 @@ Volume parse_nrrd(const std::vector<uint8_t>& bytes, const std::string& name, co
       const auto& d = dirs[spatial[i]];
       for (size_t r = 0; r < 3 && r < d.size(); ++r) col[r] = d[r];
     } else {
-      const double s = i < static_cast<int>(spatial.size()) && spatial[i] < static_cast<int>(spacings.size()) &&
-                               spacings[spatial[i]] > 0 ? spacings[spatial[i]] : 1.0;
-      col[i] = s;
+      double sp = 1.0;
+      if (i < static_cast<int>(spatial.size()) && spatial[i] < static_cast<int>(spacings.size())) {
+        const double raw = spacings[spatial[i]];
+        const std::string axis = "axis " + std::to_string(spatial[i]);
+        if (std::isnan(raw)) {
+          io::warn(name + ": spacing of " + axis + " is nan (unknown); assuming 1 mm");
+        } else if (raw == 0.0) {
+          throw std::runtime_error(name + ": bad header: spacing of " + axis + " is 0 (must be non-zero)");
+        } else {
+          if (raw < 0)
+            io::warn(name + ": spacing of " + axis + " is " + io::format_double(raw) + " (negative): read as " +
+                     io::format_double(-raw) + " mm with that axis running backwards");
+          sp = raw;
+        }
+      }
+      col[i] = sp;
     }
     const double len = std::sqrt(col[0] * col[0] + col[1] * col[1] + col[2] * col[2]);
     if (!(len > 0)) throw std::runtime_error(name + ": bad header: zero-length space direction for axis " + std::to_string(i));

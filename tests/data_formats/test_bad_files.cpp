@@ -133,6 +133,11 @@ TEST(BadFiles, NrrdMismatchAndBadHeaders) {
   expect_error(t / "bz.nrrd", {"unsupported encoding 'bzip2'"});
   put(t / "sizes.nrrd", "NRRD0004\ntype: uchar\ndimension: 3\nsizes: 4 4\nencoding: raw\n\n");
   expect_error(t / "sizes.nrrd", {"sizes"});
+  // Huge or zero sizes: refused from the header, before anything the size of the image is allocated.
+  put(t / "huge.nrrd", "NRRD0004\ntype: uchar\ndimension: 3\nsizes: 100000 100000 100000\nencoding: raw\n\nxxxx");
+  expect_error(t / "huge.nrrd", {"voxels exceed the supported maximum"});
+  put(t / "zero.nrrd", "NRRD0004\ntype: uchar\ndimension: 3\nsizes: 4 0 4\nencoding: raw\n\nxxxx");
+  expect_error(t / "zero.nrrd", {"size 0", "must be a positive integer"});
 }
 
 TEST(BadFiles, PngJpegJsrt) {

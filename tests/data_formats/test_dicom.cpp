@@ -1,10 +1,13 @@
 // DICOM series written here with DCMTK: slices sorted by position along the normal (not by file name), rescale
-// applied, oblique orientation carried into the affine, and a folder mixing two series refused by name.
+// applied, oblique orientation carried into the affine, a folder mixing two series refused by name, and slices with
+// a skewed orientation, a zero spacing or short pixel data refused naming the file (no PixelSpacing: a warning).
 #include <gtest/gtest.h>
 
 #include <dcmtk/dcmdata/dctk.h>
 
 #include <filesystem>
+#include <string>
+#include <vector>
 
 #include "data/formats/image_io.h"
 #include "test_util.h"
@@ -76,6 +79,68 @@ TEST(Dicom, MixedSeriesAndDuplicatePositionsAreErrors) {
   write_slice(t / "d/1.dcm", "1.2.3", 0, 0.0);
   write_slice(t / "d/2.dcm", "1.2.3", 1, 0.0);
   EXPECT_THROW(read_image(t / "d"), std::runtime_error);
+}
+
+// One slice with one attribute overridden (value "" removes it); pixel data cut to `pixels` values when >= 0.
+std::string write_bad_slice(const TempDir& t, const std::string& name, const DcmTagKey& tag, const char* value,
+                            int pixels = -1) {
+  std::filesystem::create_directories(t.path / name);
+  const std::string file = t / (name + "/1.dcm");
+  write_slice(file, "1.2.3", 0, 0.0);
+  DcmFileFormat ff;
+  EXPECT_TRUE(ff.loadFile(file.c_str()).good());
+  DcmDataset* ds = ff.getDataset();
+  if (std::string(value).empty()) ds->findAndDeleteElement(tag);
+  else ds->putAndInsertString(tag, value);
+  if (pixels >= 0) {
+    std::vector<Uint16> px(static_cast<size_t>(pixels), 7);
+    ds->putAndInsertUint16Array(DCM_PixelData, px.data(), static_cast<unsigned long>(pixels));
+  }
+  EXPECT_TRUE(ff.saveFile(file.c_str(), EXS_LittleEndianExplicit).good());
+  return file;
+}
+
+void expect_dicom_error(const std::string& folder, std::initializer_list<const char*> phrases) {
+  try {
+    read_image(folder);
+    ADD_FAILURE() << folder << ": read succeeded, an error was expected";
+  } catch (const std::runtime_error& e) {
+    const std::string msg = e.what();
+    EXPECT_NE(msg.find("1.dcm"), std::string::npos) << "the file is not named: " << msg;
+    for (const char* p : phrases) EXPECT_NE(msg.find(p), std::string::npos) << "'" << p << "' missing from: " << msg;
+  }
+}
+
+// Slices whose geometry cannot place a voxel, or whose pixel data is short, are errors naming the file.
+TEST(Dicom, BadOrientationSpacingAndShortPixelDataAreErrorsNamingTheFile) {
+  TempDir t;
+  write_bad_slice(t, "skew", DCM_ImageOrientationPatient, "1\\0\\0\\0.7\\0.7\\0");
+  expect_dicom_error(t / "skew", {"ImageOrientationPatient", "not two perpendicular unit vectors"});
+  write_bad_slice(t, "iop5", DCM_ImageOrientationPatient, "1\\0\\0\\0\\1");
+  expect_dicom_error(t / "iop5", {"ImageOrientationPatient is not six finite numbers"});
+  write_bad_slice(t, "ps0", DCM_PixelSpacing, "0\\0.75");
+  expect_dicom_error(t / "ps0", {"PixelSpacing 0\\0.75", "must be > 0"});
+  write_bad_slice(t, "rows", DCM_Rows, "0");
+  expect_dicom_error(t / "rows", {"Rows/Columns missing or 0"});
+  write_bad_slice(t, "short", DCM_PatientName, "x", 5);  // 12 pixels declared, 5 stored
+  expect_dicom_error(t / "short", {"truncated data", "pixel data holds"});
+}
+
+// What DICOM allows but a user must know is read with a warning naming the file: no PixelSpacing (1 mm assumed).
+TEST(Dicom, MissingPixelSpacingIsAWarning) {
+  TempDir t;
+  write_bad_slice(t, "nops", DCM_PixelSpacing, "");
+  static std::vector<std::string> seen;
+  seen.clear();
+  const io::WarningHandler previous = io::set_warning_handler([](const std::string& m) { seen.push_back(m); });
+  const Volume v = read_image(t / "nops");
+  io::set_warning_handler(previous);
+  EXPECT_DOUBLE_EQ(v.spacing[0], 1.0);
+  EXPECT_DOUBLE_EQ(v.spacing[1], 1.0);
+  ASSERT_EQ(seen.size(), 1u);
+  EXPECT_NE(seen[0].find("no PixelSpacing in"), std::string::npos) << seen[0];
+  EXPECT_NE(seen[0].find("1.dcm"), std::string::npos) << seen[0];
+  EXPECT_NE(seen[0].find("assuming 1 x 1 mm"), std::string::npos) << seen[0];
 }
 
 }  // namespace

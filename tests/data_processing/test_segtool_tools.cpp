@@ -54,6 +54,54 @@ TEST(SegtoolTools, MetricsJsonWithNullForEmptyPrediction) {
   testing::internal::GetCapturedStderr();
 }
 
+// metrics refuses maps on different grids (naming both files) and, with --dataset, label values outside that data
+// set's set (naming the file, the value and the voxel); a label absent from the ground truth is a warning.
+TEST(SegtoolTools, MetricsChecksGridAndLabelSet) {
+  TempDir t;
+  Volume gt = Volume::make({6, 5, 3}, {1, 1, 2}, 0.f), pred = gt;
+  gt.datatype = pred.datatype = "uint8";
+  gt.at(1, 1, 1) = 1, gt.at(2, 2, 2) = 3, pred.at(1, 1, 1) = 1;
+  write_image(t / "gt.nii.gz", gt);
+  write_image(t / "pred.nii.gz", pred);
+  Volume moved = pred;
+  moved.affine[0][3] += 5.0;  // same dims and spacing, shifted by 5 mm
+  write_image(t / "moved.nii.gz", moved);
+  Volume coarse = Volume::make({6, 5, 3}, {1, 1, 3}, 0.f);
+  coarse.datatype = "uint8";
+  write_image(t / "coarse.nii.gz", coarse);
+  Volume brats = gt;
+  brats.at(0, 0, 0) = 3;  // not a BraTS label
+  write_image(t / "brats.nii.gz", brats);
+
+  const auto run = [&](std::vector<std::string> args, int want) {
+    testing::internal::CaptureStdout();
+    testing::internal::CaptureStderr();
+    const int rc = call(cli::metrics, args);
+    testing::internal::GetCapturedStdout();
+    const std::string err = testing::internal::GetCapturedStderr();
+    EXPECT_EQ(rc, want) << err;
+    return err;
+  };
+  std::string err = run({"metrics", t / "moved.nii.gz", t / "gt.nii.gz"}, 1);
+  EXPECT_NE(err.find("gt.nii.gz (ground truth)"), std::string::npos) << err;
+  EXPECT_NE(err.find("moved.nii.gz (prediction)"), std::string::npos) << err;
+  EXPECT_NE(err.find("affine"), std::string::npos) << err;
+  err = run({"metrics", t / "coarse.nii.gz", t / "gt.nii.gz"}, 1);
+  EXPECT_NE(err.find("spacing"), std::string::npos) << err;
+
+  err = run({"metrics", t / "pred.nii.gz", t / "brats.nii.gz", "--dataset", "brats19"}, 1);
+  EXPECT_NE(err.find("brats.nii.gz: label map holds the value 3 at voxel (0, 0, 0)"), std::string::npos) << err;
+  EXPECT_NE(err.find("4 enhancing tumour"), std::string::npos) << err;
+  err = run({"metrics", t / "pred.nii.gz", t / "gt.nii.gz", "--dataset", "nosuch"}, 2);
+  EXPECT_NE(err.find("--dataset: unknown data set 'nosuch'"), std::string::npos) << err;
+  err = run({"metrics", t / "pred.nii.gz", t / "gt.nii.gz", "--dataset", "acdc", "--labels", "7"}, 2);
+  EXPECT_NE(err.find("--labels: 7 is not a acdc label"), std::string::npos) << err;
+  // ACDC: 1 and 3 present in the ground truth, 2 (myocardium) absent -> a warning, and the scores still come.
+  err = run({"metrics", t / "pred.nii.gz", t / "gt.nii.gz", "--dataset", "acdc"}, 0);
+  EXPECT_NE(err.find("gt.nii.gz: the ground truth has no voxel of label 2 (myocardium)"), std::string::npos) << err;
+  EXPECT_EQ(err.find("label 1 "), std::string::npos) << err;
+}
+
 TEST(SegtoolTools, MapCommandsWriteTheirOutputs) {
   TempDir t;
   Volume lab = Volume::make({10, 10, 2});

@@ -83,6 +83,51 @@ TEST(Safetensors, CorruptFilesGiveClearErrors) {
 }
 
 namespace {
+// A safetensors file from a header text and a data block.
+std::string st_bytes(const std::string& header, const std::string& data) {
+  std::string out(8, '\0');
+  for (int i = 0; i < 8; ++i) out[static_cast<size_t>(i)] = static_cast<char>((header.size() >> (8 * i)) & 0xff);
+  return out + header + data;
+}
+}  // namespace
+
+// Headers a fuzzer (tools/fuzz/fuzz_safetensors.cpp) or a hostile file can hold: every one is a seg::Error naming the
+// file and the entry, never another exception type, an out-of-range cast, or an allocation the file cannot back.
+TEST(Safetensors, HostileHeadersAreErrorsNamingTheFile) {
+  const std::string eight(8, '\0');
+  auto expect_error = [](const std::string& bytes, const std::string& needle) {
+    try {
+      parse_safetensors(bytes, "ckpt.safetensors");
+      ADD_FAILURE() << "expected an error containing '" << needle << "'";
+    } catch (const Error& e) {
+      EXPECT_NE(std::string(e.what()).find(needle), std::string::npos) << e.what();
+      EXPECT_NE(std::string(e.what()).find("ckpt.safetensors"), std::string::npos) << e.what();
+    } catch (const std::exception& e) {
+      ADD_FAILURE() << "expected seg::Error, got another exception: " << e.what();
+    }
+  };
+  // The well-formed baseline parses.
+  EXPECT_EQ(parse_safetensors(st_bytes(R"({"w":{"dtype":"F64","shape":[1],"data_offsets":[0,8]}})", eight), "x")
+                .tensors.at("w").numel(), 1);
+  expect_error(st_bytes(R"({"w":{"dtype":64,"shape":[1],"data_offsets":[0,8]}})", eight), "dtype that is not a string");
+  expect_error(st_bytes(R"({"w":{"dtype":"F64","shape":[1.5],"data_offsets":[0,8]}})", eight), "not a non-negative integer");
+  expect_error(st_bytes(R"({"w":{"dtype":"F64","shape":[1e300],"data_offsets":[0,8]}})", eight), "not a non-negative integer");
+  expect_error(st_bytes(R"({"w":{"dtype":"F64","shape":[-1],"data_offsets":[0,8]}})", eight), "not a non-negative integer");
+  expect_error(st_bytes(R"({"w":{"dtype":"F64","shape":"1","data_offsets":[0,8]}})", eight), "not an array");
+  expect_error(st_bytes(R"({"w":{"dtype":"F64","shape":[1],"data_offsets":[-8,0]}})", eight), "data_offsets");
+  expect_error(st_bytes(R"({"w":{"dtype":"F64","shape":[1],"data_offsets":[0]}})", eight), "data_offsets");
+  expect_error(st_bytes(R"({"w":[1,2,3]})", eight), "lacks dtype");
+  expect_error(st_bytes(R"({"__metadata__":[1,2]})", ""), "__metadata__ is not a JSON object");
+  expect_error(st_bytes(R"({"__metadata__":{"a":[[[1]]]}})", ""), "maps strings to strings");
+  // A shape of 2^40 elements backed by 8 bytes: refused before allocating 8 TiB.
+  expect_error(st_bytes(R"({"w":{"dtype":"F64","shape":[1099511627776],"data_offsets":[0,8]}})", eight), "needs 1099511627776 x 8");
+  // A shape whose element count overflows int64, and one whose byte count overflows.
+  expect_error(st_bytes(R"({"w":{"dtype":"F64","shape":[4294967296,4294967296],"data_offsets":[0,8]}})", eight), "overflows");
+  expect_error(st_bytes(R"({"w":{"dtype":"F64","shape":[2305843009213693952],"data_offsets":[0,0]}})", ""), "needs 2305843009213693952 x 8");
+  expect_error(st_bytes(R"({"w":{"dtype":"F64","shape":[1,1,1,1,1,1,1,1,1],"data_offsets":[0,8]}})", eight), "at most 8");
+}
+
+namespace {
 class Tiny : public Module {
  public:
   Tiny() {

@@ -123,6 +123,14 @@ TEST(Npy, CorruptFilesGiveErrorsNamingFileAndProblem) {
   EXPECT_NE(err(npy_bytes("{'descr': '<f8', 'fortran_order': False, 'shape': (-1,), }", "")).find("malformed header"),
             std::string::npos);
   EXPECT_NE(err(npy_bytes("{'descr': '<f8', 'shape': (1,), }", raw<double>({1}))).find("missing"), std::string::npos);
+  // Shapes whose byte count overflows size_t, or which the data cannot back, are refused before allocating.
+  EXPECT_NE(err(npy_bytes("{'descr': '<f8', 'fortran_order': False, 'shape': (4294967296, 536870912), }", "")).find("truncated data"),
+            std::string::npos);
+  EXPECT_NE(err(npy_bytes("{'descr': '<f8', 'fortran_order': False, 'shape': (1099511627776,), }", raw<double>({1}))).find("truncated data"),
+            std::string::npos);
+  std::string v9 = good;
+  v9[6] = 9;
+  EXPECT_NE(err(v9).find("unsupported format version 9.0"), std::string::npos);
   EXPECT_NE(err(good).find("(no error)"), std::string::npos);
   EXPECT_NE(err(good.substr(0, good.size() - 3)).find("x.npy"), std::string::npos);
   const std::string missing = error_of([] { load_npy("/nonexistent/dir/y.npy"); });
