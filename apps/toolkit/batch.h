@@ -21,12 +21,21 @@ struct Batch {
 };
 
 // Draws the batches of each epoch; deterministic in (seed, epoch), so a resumed run draws the same batches.
+// Data-parallel training (the trainer calls set_shard when there are several ranks): every rank draws the same order
+// from the same seed, and rank r of W takes its `batch` samples out of each global batch of W·batch — so W ranks ×
+// batch B see, step for step, the samples (and augmentations) one process × batch W·B would, and each rank's samples
+// of an epoch are disjoint from the others'.
 class Sampler {
  public:
   virtual ~Sampler() = default;
   virtual int64_t steps_per_epoch() const = 0;
   virtual void start_epoch(int epoch) = 0;
   virtual Batch next(Device device) = 0;
+  // Makes this the sampler of rank `rank` of `world` (before the first epoch). A sampler that cannot shard refuses.
+  virtual void set_shard(int rank, int world) {
+    SEG_CHECK(world == 1 && rank == 0, "this sampler cannot split its batches over ", world,
+              " ranks: data-parallel training needs Sampler::set_shard (apps/toolkit/batch.h)");
+  }
 };
 
 // A model's outputs: `seg` is the designated segmentation output (logits, (B, K, spatial...)) that the toolkit
