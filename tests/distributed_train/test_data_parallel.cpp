@@ -220,6 +220,31 @@ TEST_F(DataParallel, SyncBatchNormTwoRanksEqualOneRank) {
   EXPECT_EQ(nlohmann::json::parse(slurp(sync + "/results.json"))["config"]["data_parallel"]["sync_bn"], true);
 }
 
+// A resumed data-parallel run (rank 0 reads the checkpoint; parameters and Adam's state are broadcast) ends where an
+// uninterrupted one does.
+TEST_F(DataParallel, ResumeRestoresEveryRank) {
+  const std::vector<std::string> common{"--model", "plain", "--batch", "2", "--nproc", "2", "--optim", "adam", "--lr", "0.01"};
+  auto with = [&](std::vector<std::string> extra) {
+    extra.insert(extra.begin(), common.begin(), common.end());
+    return extra;
+  };
+  const std::string straight = run_train("straight", with({"--epochs", "2"}));
+  const std::string dir = tmpdir("resumed");
+  for (const char* epochs : {"1", "2"}) {
+    std::vector<std::string> args{"--mode", "train", "--out", dir + "/run", "--epochs", epochs};
+    for (const auto& x : common) args.push_back(x);
+    Proc p = start(args, {}, dir + "/log" + epochs);
+    const bool ended = wait_for(p, 600s);
+    if (!ended) kill_hard(p);
+    ASSERT_TRUE(ended && code(p) == 0) << logs(p);
+    if (std::string(epochs) == "2") EXPECT_NE(slurp(p.out).find("resumed from"), std::string::npos) << logs(p);
+  }
+  std::string worst;
+  const double d = checkpoint_difference(straight + "/last.safetensors", dir + "/run/last.safetensors", &worst);
+  EXPECT_LT(d, 1e-4) << "largest difference in " << worst;
+  std::printf("2 ranks, resumed after epoch 1 vs uninterrupted: largest relative parameter difference %.3g\n", d);
+}
+
 TEST_F(DataParallel, RendezvousByTorchrunVariablesSetByHand) {
   const std::string dir = tmpdir("env");
   const int port = free_port();

@@ -82,7 +82,7 @@ int train(const cli::Args& a) {
   RunSpec spec;
   spec.out_dir = a.str("out");
   spec.title = "dist_worker";
-  spec.config = {{"model", a.str("model")}, {"batch", a.integer("batch")}};
+  spec.config = {{"model", a.str("model")}, {"batch", a.integer("batch")}, {"epochs", a.integer("epochs")}};
   spec.model = &net;
   spec.forward = [&](const Tensor& x) { return Outputs{net.forward(x), {}}; };
   spec.loss = [](const Outputs& o, const Batch& b) {
