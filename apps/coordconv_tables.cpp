@@ -22,6 +22,7 @@
 #include "apps/toolkit/cli.h"
 #include "apps/toolkit/grid.h"
 #include "engine/device.h"
+#include "engine/distributed.h"
 
 using namespace seg;
 
@@ -63,7 +64,8 @@ int main(int argc, char** argv) {
       .option("out", "", "output folder (default runs/coordconv_table1 | runs/coordconv_table2); repeat the command to resume")
       .flag("paper", "the paper's protocol: 256², batch 4, 200 epochs, lr 5e-4 halved after 20 epochs without improvement, "
                      "the paper's size bounds, 6/4 SegTHOR patients, no time budget")
-      .flag("describe", "print the models the options would train (JSON) and exit");
+      .flag("describe", "print the models the options would train (JSON) and exit")
+      .distributed();  // --nproc N, --sync-bn, torchrun's variables (docs/distributed.md)
   try {
     if (!args.parse(argc, argv)) return 0;
     std::vector<CoordPlacement> variants;
@@ -208,6 +210,7 @@ int main(int argc, char** argv) {
     g.notes_md = notes.str();
     if (figure_only) g.table_stem = g.figures.at(0).stem + "_table";  // leaves a full table.* in the same folder alone
     const nlohmann::json t = run_grid(g);
+    if (!dist::is_main()) return 0;  // data parallel: rank 0 wrote the table
     const std::string fig = g.figures.empty() ? "" : ", figure: " + g.out_dir + "/" + g.figures[0].stem + ".svg/.png";
     std::printf("\n%s\ntable: %s/%s.md (.json, .csv)%s\n", read_text(g.out_dir + "/" + g.table_stem + ".md").c_str(),
                 g.out_dir.c_str(), g.table_stem.c_str(), fig.c_str());

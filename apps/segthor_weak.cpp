@@ -64,7 +64,8 @@ int main(int argc, char** argv) {
       .option("lr-schedule", "auto", "budget (linear decay over the time budget) | plateau (halve after 20 epochs without "
                                      "improvement, the paper's) | constant | auto (budget when there is a time budget)")
       .flag("paper", "the paper's setting: 256×256, batch 4, 200 epochs, lr 5e-4 plateau, bounds [210, 7800], 6/4 patients, no time budget")
-      .flag("describe", "print the model this run would train (JSON) and exit");
+      .flag("describe", "print the model this run would train (JSON) and exit")
+      .distributed();  // --nproc N, --sync-bn, torchrun's variables (docs/distributed.md)
   try {
     if (!args.parse(argc, argv)) return 0;
     const CoordPlacement coord = parse_coord_placement(args.str("coordconv"));

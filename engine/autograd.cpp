@@ -14,7 +14,11 @@ namespace seg {
 namespace {
 thread_local bool g_grad_enabled = true;
 thread_local int64_t g_recorded_nodes = 0;
+thread_local GradReadyHook* g_grad_ready = nullptr;
 }
+
+GradReadyScope::GradReadyScope(GradReadyHook hook) : prev_(g_grad_ready), hook_(std::move(hook)) { g_grad_ready = &hook_; }
+GradReadyScope::~GradReadyScope() { g_grad_ready = prev_; }
 
 bool grad_enabled() { return g_grad_enabled; }
 NoGradGuard::NoGradGuard() : prev_(g_grad_enabled) { g_grad_enabled = false; }
@@ -82,8 +86,10 @@ void run_backward(const Tensor& root, const Tensor& grad_in, bool retain_graph) 
   SEG_CHECK(grad.shape() == root.shape(), "backward: gradient ", grad.describe(), " does not match output ",
             root.describe());
   NoGradGuard no_grad;  // backward functions may call differentiable ops; they must not record
+  GradReadyHook* ready = g_grad_ready;
   if (!root.grad_fn()) {
     accumulate_leaf(root.impl(), grad);
+    if (ready) (*ready)(root.impl());
     return;
   }
 
@@ -103,12 +109,28 @@ void run_backward(const Tensor& root, const Tensor& grad_in, bool retain_graph) 
     }
   }
 
+  // With a readiness hook: edges still to deliver per leaf; a leaf is final when its count reaches zero (an edge is
+  // delivered when its node ran, whatever it returned, or was skipped because no gradient reached it).
+  std::unordered_map<TensorImpl*, int64_t> leaf_edges;
+  if (ready)
+    for (Node* n : order)
+      for (const Edge& e : n->next)
+        if (e.leaf) ++leaf_edges[e.leaf.get()];
+  auto delivered = [&](const Node* n) {
+    if (!ready) return;
+    for (const Edge& e : n->next)
+      if (e.leaf && --leaf_edges[e.leaf.get()] == 0) (*ready)(e.leaf.get());
+  };
+
   std::unordered_map<Node*, Tensor> pending;
   pending[root.grad_fn().get()] = grad;
   for (auto it = order.rbegin(); it != order.rend(); ++it) {
     Node* node = *it;
     auto found = pending.find(node);
-    if (found == pending.end()) continue;  // no gradient reached it
+    if (found == pending.end()) {  // no gradient reached it
+      delivered(node);
+      continue;
+    }
     Tensor g = found->second;
     pending.erase(found);
     SEG_CHECK(node->backward, "backward: trying to backward through the graph a second time (at op '", node->name,
@@ -128,6 +150,7 @@ void run_backward(const Tensor& root, const Tensor& grad_in, bool retain_graph) 
         else p->second = add(p->second, grads[i]);
       }
     }
+    delivered(node);
   }
 }
 

@@ -75,4 +75,22 @@ bool input_needs_grad(const Tensor& input);
 
 void run_backward(const Tensor& root, const Tensor& grad, bool retain_graph);
 
+// Gradient readiness, for data-parallel training (engine/data_parallel.h starts averaging a bucket of gradients
+// across ranks while the rest of backward runs). While a GradReadyScope is alive on this thread, run_backward calls
+// its hook once for every leaf the graph reaches, right after the last gradient this backward delivers to that leaf
+// has been summed into leaf->grad (its .grad is then final for this backward; it may be undefined if every path
+// returned an undefined gradient). Leaves the graph does not reach are not reported.
+using GradReadyHook = std::function<void(TensorImpl* leaf)>;
+class GradReadyScope {
+ public:
+  explicit GradReadyScope(GradReadyHook hook);
+  ~GradReadyScope();
+  GradReadyScope(const GradReadyScope&) = delete;
+  GradReadyScope& operator=(const GradReadyScope&) = delete;
+
+ private:
+  GradReadyHook* prev_;
+  GradReadyHook hook_;
+};
+
 }  // namespace seg

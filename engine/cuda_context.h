@@ -2,8 +2,9 @@
 // ordered on it), one cuBLAS handle and one cuDNN handle, all created once on first use. Also a scoped scratch buffer
 // from the caching allocator (engine/device.cu) for workspaces and partial sums.
 // Key decision: one stream means a block freed to the cache can be handed out again at once — any later use is
-// ordered after the work that still reads it — so the allocator needs no events. (Device 0 only: Device::CUDA carries
-// no index.)
+// ordered after the work that still reads it — so the allocator needs no events. (One device per process:
+// Device::CUDA carries no index; engine/device.h picks it, by LOCAL_RANK in a distributed job. NCCL's stream
+// (engine/dist_nccl.cpp) only touches buffers whose collective the caller waits for before freeing them.)
 #pragma once
 #include <cublas_v2.h>
 #include <cuda_runtime.h>

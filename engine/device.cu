@@ -6,6 +6,7 @@
 // host cache) and are reused, so a training loop stops calling cudaMalloc after its
 // first step; on an out-of-memory the cache is released and the allocation retried once.
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <map>
 #include <mutex>
@@ -22,8 +23,22 @@ namespace {
 // ---------------------------------------------------------------- probing
 struct Probe {
   bool ok = false;
+  int index = 0;
   std::string reason;
 };
+
+// The device of this process: SEG_CUDA_DEVICE if set, else LOCAL_RANK (a rank of a multi-GPU job, set by torchrun
+// or --nproc) modulo the devices visible, else 0.
+int pick_device(int count) {
+  for (const char* var : {"SEG_CUDA_DEVICE", "LOCAL_RANK"}) {
+    const char* v = std::getenv(var);
+    if (!v || !*v) continue;
+    char* end = nullptr;
+    const long i = std::strtol(v, &end, 10);
+    if (*end == '\0' && i >= 0) return static_cast<int>(i % count);
+  }
+  return 0;
+}
 
 const Probe& probe() {
   static const Probe p = [] {
@@ -39,10 +54,11 @@ const Probe& probe() {
       r.reason = "no CUDA device found";
       return r;
     }
-    e = cudaSetDevice(0);
+    r.index = pick_device(count);
+    e = cudaSetDevice(r.index);
     if (e == cudaSuccess) e = cudaFree(nullptr);  // creates the context: fails on a broken or exclusive device
     if (e != cudaSuccess) {
-      r.reason = std::string("cannot create a CUDA context on device 0: ") + cudaGetErrorString(e);
+      r.reason = "cannot create a CUDA context on device " + std::to_string(r.index) + ": " + cudaGetErrorString(e);
       (void)cudaGetLastError();
       return r;
     }
@@ -70,6 +86,14 @@ void release_cache_locked(DeviceCache& c) {
 }
 
 }  // namespace
+
+int cuda_device_index() {
+  try {
+    return probe().ok ? probe().index : -1;
+  } catch (...) {
+    return -1;
+  }
+}
 
 bool cuda_available() {
   try {

@@ -14,6 +14,10 @@ namespace seg {
 
 bool cuda_available();                 // never throws
 std::string cuda_unavailable_reason();  // empty when available
+// The device this process uses (-1 without one): SEG_CUDA_DEVICE, else LOCAL_RANK modulo the devices (one GPU per
+// rank of a distributed job), else 0. CUDA's current device is per thread: a thread of ours that calls CUDA (the
+// communication thread) sets it to this first.
+int cuda_device_index();
 void* cuda_alloc(size_t bytes);         // from the caching device allocator
 void cuda_free(void* ptr, size_t bytes);
 void cuda_memcpy(void* dst, Device dst_device, const void* src, Device src_device, size_t bytes);

@@ -5,6 +5,7 @@
 namespace seg {
 
 bool cuda_available() { return false; }
+int cuda_device_index() { return -1; }
 std::string cuda_unavailable_reason() { return "this build has no CUDA backend (configured with SEG_CUDA=OFF or no nvcc)"; }
 void* cuda_alloc(size_t) { fail("cuda_alloc: ", cuda_unavailable_reason()); }
 void cuda_free(void*, size_t) {}

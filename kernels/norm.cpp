@@ -8,8 +8,11 @@
 #include <vector>
 
 #include "engine/autograd.h"
+#include "kernels/elementwise.h"
 #include "kernels/norm_cuda.h"
 #include "kernels/op_util.h"
+#include "kernels/reduce.h"
+#include "kernels/shape_ops.h"
 
 namespace seg {
 
@@ -301,7 +304,113 @@ Tensor record_norm(const char* op, const Tensor& y, const Tensor& x, const Tenso
   });
 }
 
+// ---------------------------------------------------------------- synchronised batch norm (see norm.h)
+// The global statistics are combined from each replica's (count, mean, M2 = Σ(x − mean)²) — Chan et al.'s pairwise
+// formula, exact in double whatever the replicas' means — and applied by the evaluation-mode kernel; the backward
+// runs the evaluation-mode kernel too (dx = w·invstd·g plus the local sums Σg and Σg·(x − mean)), sums those over the
+// replicas and subtracts (x − mean)·k + c with the global k and c of norm_math.h. Everything beyond the two kernels is
+// composed of existing ops, so the CPU and CUDA paths are one code path (and the CPU tests cover it).
+
+thread_local std::shared_ptr<BatchNormSync> g_bn_sync;
+
+// Per-channel mean and M2 of x (N, C, ...), two passes with double accumulation (kernels/reduce.h).
+void local_moments(const Tensor& x, std::vector<double>& mean_out, std::vector<double>& m2_out) {
+  NoGradGuard ng;
+  std::vector<int64_t> dims{0};
+  for (int64_t d = 2; d < x.dim(); ++d) dims.push_back(d);
+  Shape bs(static_cast<size_t>(x.dim()), 1);
+  bs[1] = x.size(1);
+  const Tensor m = mean(x, dims);
+  const Tensor q = sum(square(sub(x, reshape(m, bs))), dims);
+  mean_out = m.to_vector();
+  m2_out = q.to_vector();
+}
+
+Tensor sync_batch_norm(const Tensor& x, const Tensor& weight, const Tensor& bias, const Tensor& running_mean,
+                       const Tensor& running_var, double momentum, double eps, std::shared_ptr<BatchNormSync> sync) {
+  const char* op = "batch_norm (synchronised)";
+  const int64_t C = x.size(1);
+  const size_t Cs = static_cast<size_t>(C);
+  std::vector<double> lm, lq;
+  local_moments(x, lm, lq);
+  std::vector<double> local(1 + 2 * Cs);
+  local[0] = static_cast<double>(x.numel() / C);
+  for (size_t c = 0; c < Cs; ++c) {
+    local[1 + c] = lm[c];
+    local[1 + Cs + c] = lq[c];
+  }
+  const std::vector<double> all = sync->all_gather(local);
+  SEG_CHECK(!all.empty() && all.size() % local.size() == 0, op, ": the replicas gathered ", all.size(),
+            " values, expected a multiple of ", local.size(), " (a different channel count on another replica?)");
+  std::vector<double> gm(Cs, 0.0), gq(Cs, 0.0);
+  double n = 0;
+  for (size_t r = 0; r < all.size() / local.size(); ++r) {
+    const double* v = all.data() + r * local.size();
+    const double nb = v[0];
+    if (nb <= 0) continue;
+    for (size_t c = 0; c < Cs; ++c) {
+      const double delta = v[1 + c] - gm[c];
+      gm[c] += delta * nb / (n + nb);
+      gq[c] += v[1 + Cs + c] + delta * delta * n * nb / (n + nb);
+    }
+    n += nb;
+  }
+  SEG_CHECK(n > 1, op, ": expected more than 1 value per channel over the replicas, got ", n);
+  std::vector<double> gvar(Cs);
+  for (size_t c = 0; c < Cs; ++c) gvar[c] = gq[c] / n;
+  if (running_mean.defined()) {
+    std::vector<double> rm = running_mean.to_vector(), rv = running_var.to_vector();
+    for (size_t c = 0; c < Cs; ++c) {
+      rm[c] = norm_running_update(rm[c], gm[c], momentum);
+      rv[c] = norm_running_update(rv[c], gvar[c] * n / (n - 1), momentum);
+    }
+    Tensor(running_mean).copy_from_(Tensor::from_vector(rm, {C}, running_mean.dtype()));
+    Tensor(running_var).copy_from_(Tensor::from_vector(rv, {C}, running_var.dtype()));
+  }
+  const Tensor gmean = Tensor::from_vector(gm, {C}, x.dtype()).to(x.device());
+  const Tensor gvar_t = Tensor::from_vector(gvar, {C}, x.dtype()).to(x.device());
+  Tensor y = empty_like(x);
+  Tensor mean_t = Tensor::empty({C}, x.dtype(), x.device()), invstd_t = Tensor::empty({C}, x.dtype(), x.device());
+  on_device(
+      x, op, [&] { cuda::batch_norm_forward_eval(x, weight, bias, gmean, gvar_t, y, mean_t, invstd_t, eps); },
+      [&](auto tag) { bn_forward_cpu<decltype(tag)>(x, weight, bias, gmean, gvar_t, false, 0.0, eps, y, mean_t, invstd_t); });
+  return record_norm(op, y, x, weight, bias, [&] {
+    return [xs = x.detach(), w = saved(weight), mean_t, invstd_t, n, sync, op](const Tensor& g, Tensor& dx, Tensor& dw,
+                                                                              Tensor& db) {
+      const int64_t C = xs.size(1);
+      const size_t Cs = static_cast<size_t>(C);
+      Tensor dwl = dw.defined() ? dw : Tensor::empty({C}, g.dtype(), g.device());
+      Tensor dbl = db.defined() ? db : Tensor::empty({C}, g.dtype(), g.device());
+      on_device(
+          g, op, [&] { cuda::batch_norm_backward(xs, w, g, mean_t, invstd_t, false, dx, dwl, dbl); },
+          [&](auto tag) { bn_backward_cpu<decltype(tag)>(xs, w, g, mean_t, invstd_t, false, dx, dwl, dbl); });
+      if (!dx.defined()) return;  // (the same on every replica: the graph is the same)
+      const std::vector<double> inv = invstd_t.to_vector(), a = dbl.to_vector(), qs = dwl.to_vector();
+      std::vector<double> sums(2 * Cs);
+      for (size_t c = 0; c < Cs; ++c) {
+        sums[c] = a[c];
+        sums[Cs + c] = qs[c] / inv[c];  // dw = invstd·Σg(x − mean)
+      }
+      sync->all_reduce_sum(sums);
+      const std::vector<double> wv = w.defined() ? w.to_vector() : std::vector<double>(Cs, 1.0);
+      std::vector<double> k(Cs), c0(Cs);
+      for (size_t c = 0; c < Cs; ++c) norm_backward_coeffs(n, inv[c], wv[c] * sums[c], wv[c] * sums[Cs + c], k[c], c0[c]);
+      Shape bs(static_cast<size_t>(xs.dim()), 1);
+      bs[1] = C;
+      const Tensor kt = reshape(Tensor::from_vector(k, {C}, g.dtype()).to(g.device()), bs);
+      const Tensor ct = reshape(Tensor::from_vector(c0, {C}, g.dtype()).to(g.device()), bs);
+      dx.copy_from_(sub(dx, add(mul(sub(xs, reshape(mean_t, bs)), kt), ct)));
+    };
+  });
+}
+
 }  // namespace
+
+BatchNormSyncScope::BatchNormSyncScope(std::shared_ptr<BatchNormSync> sync) : prev_(std::move(g_bn_sync)) {
+  g_bn_sync = std::move(sync);
+}
+BatchNormSyncScope::~BatchNormSyncScope() { g_bn_sync = std::move(prev_); }
+std::shared_ptr<BatchNormSync> batch_norm_sync() { return g_bn_sync; }
 
 Tensor batch_norm(const Tensor& x, const Tensor& weight, const Tensor& bias, const Tensor& running_mean,
                   const Tensor& running_var, bool training, double momentum, double eps) {
@@ -319,6 +428,7 @@ Tensor batch_norm(const Tensor& x, const Tensor& weight, const Tensor& bias, con
   SEG_CHECK(!training || N * S > 1, op, ": expected more than 1 value per channel when training, got input ",
             x.describe());
   SEG_CHECK(eps >= 0, op, ": eps must be non-negative, got ", eps);
+  if (training && g_bn_sync) return sync_batch_norm(x, weight, bias, running_mean, running_var, momentum, eps, g_bn_sync);
   Tensor y = empty_like(x);
   Tensor mean = Tensor::empty({C}, x.dtype(), x.device()), invstd = Tensor::empty({C}, x.dtype(), x.device());
   Tensor rm = running_mean, rv = running_var;

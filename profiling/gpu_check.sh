@@ -59,7 +59,7 @@ PLAN=(
   "torch_fp32|60|30|PyTorch eager on the same model and step, TF32 off"
   "bench_train_tf32|45|20|the same step with TF32 convolutions (SEG_TF32=1)"
   "torch_tf32|45|25|PyTorch eager, TF32 on (its default for convolutions)"
-  "nccl|10|0|NCCL wiring check (placeholder: a later issue adds it)"
+  "nccl|30|5|NCCL wiring on one rank: every collective, DataParallel and synchronised BatchNorm on CUDA tensors"
   "bench_paper|45|20|the paper kernels on the GPU"
 )
 REHEARSAL_STEPS=(
@@ -303,7 +303,7 @@ if [ -f "$REPDIR/logs/configure.log" ]; then
   fi
   write_report
 fi
-TARGETS=(test_cuda opcheck bench_cuda_kernels bench_train bench_paper_kernels bench_coordconv)
+TARGETS=(test_cuda opcheck bench_cuda_kernels bench_train bench_paper_kernels bench_coordconv test_distributed)
 [ "$MODE" = rehearse ] && TARGETS+=(test_cuda_cpu_half test_gpu_check)
 step build --needs "$BUILD/CMakeCache.txt" -- cmake --build "$BUILD" -j "$JOBS" --target "${TARGETS[@]}"
 
@@ -382,8 +382,9 @@ if [ $TORCH_OK -eq 1 ]; then
 else
   skip torch_tf32 "skipped: as torch_fp32"
 fi
-ROWS+=("| nccl | not built (placeholder: the multi-GPU wiring check comes with a later issue) | | $(plan_entry nccl | cut -d'|' -f2) |")
-SKIPPED+=("nccl (not built yet)")
+# the test skips (and says why) when the build found no nccl.h or the node no libnccl.so.2
+step nccl --gpu --needs "$BUILD/tests/distributed/test_distributed" -- "$BUILD/tests/distributed/test_distributed" \
+  --gtest_filter='DistCuda.*' --gtest_output=xml:"$REPDIR/test_nccl.xml"
 step bench_paper --gpu --needs "$B/bench_paper_kernels" -- "$B/bench_paper_kernels" --device cuda
 
 # ---- ours vs PyTorch in one line

@@ -23,6 +23,10 @@ struct Batch {
 };
 
 // Draws the batches of each epoch; deterministic in (seed, epoch), so a resumed run draws the same batches.
+// Data-parallel training (the trainer calls set_shard when there are several ranks): every rank draws the same order
+// from the same seed, and rank r of W takes its `batch` samples out of each global batch of W·batch — so W ranks ×
+// batch B see, step for step, the samples (and augmentations) one process × batch W·B would, and each rank's samples
+// of an epoch are disjoint from the others'.
 class Sampler {
  public:
   virtual ~Sampler() = default;
@@ -32,6 +36,11 @@ class Sampler {
   // How the training inputs were made from the data set's volumes, for the checkpoints' model card (model_card.h:
   // "kind", "normalisation", sizes, orientation, label ids ...); null when the sampler cannot say.
   virtual nlohmann::json preprocessing() const { return nullptr; }
+  // Makes this the sampler of rank `rank` of `world` (before the first epoch). A sampler that cannot shard refuses.
+  virtual void set_shard(int rank, int world) {
+    SEG_CHECK(world == 1 && rank == 0, "this sampler cannot split its batches over ", world,
+              " ranks: data-parallel training needs Sampler::set_shard (apps/toolkit/batch.h)");
+  }
 };
 
 // A model's outputs: `seg` is the designated segmentation output (logits, (B, K, spatial...)) that the toolkit

@@ -2,8 +2,11 @@
 #include "apps/toolkit/cli.h"
 
 #include <cstdio>
+#include <cstdlib>
 #include <sstream>
 #include <stdexcept>
+
+#include "engine/dist_launch.h"
 
 namespace seg::cli {
 
@@ -16,6 +19,16 @@ Args& Args::option(const std::string& name, const std::string& def, const std::s
 Args& Args::flag(const std::string& name, const std::string& help) {
   order_.push_back(name);
   opts_[name] = Opt{"0", help, true, false};
+  return *this;
+}
+
+Args& Args::distributed() {
+  distributed_ = true;
+  option("nproc", "1", "data-parallel ranks to start on this machine (one per GPU, or CPU ranks sharing the cores); "
+                       "the batch size is per rank. Across machines: set MASTER_ADDR, MASTER_PORT, RANK, WORLD_SIZE, "
+                       "LOCAL_RANK as torchrun does (docs/distributed.md)");
+  flag("sync-bn", "data parallel: BatchNorm statistics over the global batch (default: per rank, as PyTorch's DDP)");
+  option("dist-timeout", "1800", "data parallel: seconds a collective may wait for the other ranks before it names them");
   return *this;
 }
 
@@ -48,6 +61,20 @@ bool Args::parse(int argc, char** argv) {
       it->second.value = value;
     }
     it->second.given = true;
+  }
+  if (distributed_) {
+    dist::LaunchSettings st;
+    const int64_t n = integer("nproc");
+    SEG_CHECK(n >= 1 && n <= 1024, program_, ": --nproc must be in [1, 1024], got ", n);
+    st.nproc = static_cast<int>(n);
+    st.sync_bn = on("sync-bn");
+    const double t = real("dist-timeout");
+    SEG_CHECK(t > 0, program_, ": --dist-timeout must be positive, got ", t);
+    const int code = dist::launch_or_join(st, t, argc, argv);
+    if (code >= 0) {
+      std::fflush(stdout);
+      std::exit(code);  // the launcher: its ranks did the work
+    }
   }
   return true;
 }

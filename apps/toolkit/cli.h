@@ -14,6 +14,11 @@ class Args {
   // Declares an option with a default (as text) and help; flags take no value ("0"/"1").
   Args& option(const std::string& name, const std::string& def, const std::string& help);
   Args& flag(const std::string& name, const std::string& help);
+  // Data-parallel training for this program (the one line an app adds): declares --nproc N, --sync-bn and
+  // --dist-timeout S; parse() then joins the job when RANK/WORLD_SIZE are set (torchrun, a cluster script, or the
+  // launcher), or, given --nproc N > 1, becomes the launcher: starts N ranks of this program with the same arguments,
+  // waits for them, and EXITS with their status (engine/dist_launch.h) — only the ranks go past parse().
+  Args& distributed();
   // Parses argv; returns false when --help was printed. Throws std::runtime_error on bad input.
   bool parse(int argc, char** argv);
 
@@ -33,6 +38,7 @@ class Args {
     bool is_flag = false, given = false;
   };
   std::string program_, summary_;
+  bool distributed_ = false;
   std::vector<std::string> order_;
   std::map<std::string, Opt> opts_;
   const Opt& get(const std::string& name) const;

@@ -11,6 +11,7 @@
 #include "data/report/overlay.h"
 #include "data/transforms/components.h"
 #include "engine/autograd.h"
+#include "engine/distributed.h"
 #include "kernels/softmax.h"
 
 namespace seg {
@@ -127,8 +128,12 @@ SliceEvaluator::SliceEvaluator(const std::vector<SliceSet>& sets, std::vector<St
 Scores SliceEvaluator::evaluate(const ForwardFn& forward, Device device) const {
   Scores sc;
   for (const auto& st : structures_) sc.structures.push_back(st.name);
-  for (const SliceSet& s : sets_) {
+  // data-parallel: rank r of W evaluates the cases i with i mod W = r, then the scores are gathered (same on all ranks)
+  const int W = dist::world_size(), R = dist::rank();
+  for (size_t ci = 0; ci < sets_.size(); ++ci) {
+    const SliceSet& s = sets_[ci];
     sc.cases.push_back(s.id);
+    if (static_cast<int>(ci % static_cast<size_t>(W)) != R) continue;
     std::vector<std::array<double, 3>> soft;
     const std::vector<uint8_t> pred = predict_labels(forward, s, opt_.batch, device, structures_, &soft);
     const std::array<int64_t, 3> dims{s.width, s.height, s.slices};
@@ -167,7 +172,37 @@ Scores SliceEvaluator::evaluate(const ForwardFn& forward, Device device) const {
       }
     }
   }
-  return sc;
+  return W > 1 ? gather_scores(sc) : sc;
+}
+
+namespace {
+nlohmann::json exact(double v) {  // non-finite values as text, so the gathered scores are bit-identical
+  if (std::isfinite(v)) return v;
+  return std::isnan(v) ? "nan" : (v > 0 ? "inf" : "-inf");
+}
+double from_exact(const nlohmann::json& v) {
+  if (v.is_number()) return v.get<double>();
+  const std::string t = v.get<std::string>();
+  return t == "inf" ? INFINITY : t == "-inf" ? -INFINITY : NAN;
+}
+}  // namespace
+
+Scores gather_scores(const Scores& local) {
+  if (!dist::active()) return local;
+  nlohmann::json mine = nlohmann::json::object();
+  for (const auto& [m, by] : local.values)
+    for (const auto& [st, per] : by)
+      for (const auto& [c, v] : per) mine[m][st][c] = exact(v);
+  Scores all;
+  all.structures = local.structures;
+  all.cases = local.cases;
+  for (const std::string& part : dist::all_gather_strings(mine.dump())) {
+    const nlohmann::json j = nlohmann::json::parse(part);
+    for (const auto& [m, by] : j.items())
+      for (const auto& [st, per] : by.items())
+        for (const auto& [c, v] : per.items()) all.values[m][st][c] = from_exact(v);
+  }
+  return all;
 }
 
 void write_case_overlays(const std::string& dir, const SliceSet& s, const std::vector<uint8_t>& pred,

@@ -38,6 +38,8 @@ struct Scores {
   static Scores from_json(const nlohmann::json& j);
 };
 
+// Data-parallel training: every rank calls evaluate(); an evaluator splits its cases over the ranks and returns the
+// gathered scores on all of them (SliceEvaluator: case i on rank i mod W; a new evaluator calls gather_scores()).
 class Evaluator {
  public:
   virtual ~Evaluator() = default;
@@ -46,6 +48,10 @@ class Evaluator {
   // The structures evaluated (their names become the model card's class names where a structure is one class).
   virtual std::vector<Structure> structures() const { return {}; }
 };
+
+// Every rank's scores (each for the cases it evaluated; `cases` lists them all) merged, on every rank. Identity in a
+// single process.
+Scores gather_scores(const Scores& local);
 
 struct SliceEvalOptions {
   int64_t batch = 8;                       // slices per forward pass

@@ -9,6 +9,7 @@
 
 #include "apps/toolkit/progress.h"
 #include "data/metrics/segmentation_metrics.h"
+#include "engine/distributed.h"
 
 namespace seg {
 
@@ -200,8 +201,10 @@ nlohmann::json write_grid_table(const GridSpec& spec, const std::map<std::string
       }
       series.push_back(s);
     }
-    write_line_plot(spec.out_dir + "/" + f.stem, f.title, "epoch", f.ylabel, series, f.ymin, f.ymax);
-    write_text_atomic(spec.out_dir + "/" + f.stem + ".csv", fc.str());
+    if (dist::is_main()) {  // data parallel: rank 0 writes the files
+      write_line_plot(spec.out_dir + "/" + f.stem, f.title, "epoch", f.ylabel, series, f.ymin, f.ymax);
+      write_text_atomic(spec.out_dir + "/" + f.stem + ".csv", fc.str());
+    }
     figs.push_back({{"svg", f.stem + ".svg"}, {"png", f.stem + ".png"}, {"csv", f.stem + ".csv"}, {"title", f.title},
                     {"column", f.column}, {"rows", f.rows}});
     md << "\n![" << f.title << "](" << f.stem << ".svg)\n";
@@ -210,9 +213,11 @@ nlohmann::json write_grid_table(const GridSpec& spec, const std::map<std::string
   if (!spec.notes_md.empty()) md << '\n' << spec.notes_md << '\n';
   md << "\nRun folders: `runs/<row>/seed<k>/` (config.json, results.json/md, curve.csv/svg/png, overlays/, "
         "best/last.safetensors).\n";
-  write_text_atomic(spec.out_dir + "/" + spec.table_stem + ".json", table.dump(2) + "\n");
-  write_text_atomic(spec.out_dir + "/" + spec.table_stem + ".md", md.str());
-  write_text_atomic(spec.out_dir + "/" + spec.table_stem + ".csv", csv.str());
+  if (dist::is_main()) {
+    write_text_atomic(spec.out_dir + "/" + spec.table_stem + ".json", table.dump(2) + "\n");
+    write_text_atomic(spec.out_dir + "/" + spec.table_stem + ".md", md.str());
+    write_text_atomic(spec.out_dir + "/" + spec.table_stem + ".csv", csv.str());
+  }
   return table;
 }
 
@@ -220,7 +225,7 @@ nlohmann::json run_grid(const GridSpec& spec) {
   namespace fs = std::filesystem;
   SEG_CHECK(!spec.rows.empty() && !spec.seeds.empty(), "grid: no row or no seed to run");
   SEG_CHECK(spec.split == "validation" || spec.split == "test", "grid: split must be validation or test, got '", spec.split, "'");
-  fs::create_directories(spec.out_dir);
+  if (dist::is_main()) fs::create_directories(spec.out_dir);
   std::map<std::string, std::vector<RunResult>> runs;
   const size_t total = spec.rows.size() * spec.seeds.size();
   size_t n = 0;

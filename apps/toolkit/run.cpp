@@ -8,6 +8,7 @@
 
 #include "apps/toolkit/model_card.h"
 #include "engine/device.h"
+#include "engine/distributed.h"
 #include "engine/serialize.h"
 #include "kernels/blas.h"
 #include "kernels/conv_onednn.h"
@@ -89,28 +90,64 @@ RunResult run_experiment(const RunSpec& spec) {
             "run_experiment: model, forward, loss, training sampler and validation evaluator are required");
   SEG_CHECK(spec.config.is_object(), "run_experiment: the configuration must be a JSON object");
   const std::string& dir = spec.out_dir;
-  fs::create_directories(dir);
+  // data parallel: the ranks and the BatchNorm mode define the run (a global batch of ranks × batch)
+  nlohmann::json config = spec.config;
+  const bool sync_bn = spec.train_cfg.sync_bn.value_or(dist::launch_settings().sync_bn);
+  if (dist::active()) config["data_parallel"] = {{"ranks", dist::world_size()}, {"sync_bn", sync_bn}};
+  // the folder is rank 0's to read and write; the other ranks follow its decision (no shared file system needed)
+  const bool main_rank = dist::is_main();
   std::vector<std::string> ignore = spec.volatile_keys;
-  if (auto done = load_finished_run(dir)) {
-    if (first_config_difference(done->results.at("config"), spec.config, ignore).empty()) {
-      std::printf("%s: finished run with this configuration found, not redone\n", dir.c_str());
-      return *done;
+  std::string verdict;  // "" = train; "reuse" + a finished run's files; "error" + why
+  nlohmann::json finished;
+  if (main_rank) {
+    fs::create_directories(dir);
+    if (auto done = load_finished_run(dir)) {
+      if (first_config_difference(done->results.at("config"), config, ignore).empty()) {
+        verdict = "reuse";
+        finished = {{"results", done->results}, {"curve", done->curve.to_json()}};
+      }
+    }
+    if (verdict.empty()) {
+      std::vector<std::string> ign = ignore;
+      ign.insert(ign.end(), spec.resumable_keys.begin(), spec.resumable_keys.end());
+      const std::string cfg_path = dir + "/config.json";
+      if (fs::exists(cfg_path)) {
+        const auto old = nlohmann::json::parse(read_text(cfg_path));
+        const std::string k = first_config_difference(old, config, ign);
+        if (!k.empty())
+          finished = dir + " holds a run with another configuration (" + k + ": " +
+                     (old.contains(k) ? old[k].dump() : std::string("absent")) + " there, " +
+                     (config.contains(k) ? config[k].dump() : std::string("absent")) +
+                     " now): choose another output folder or delete it",
+          verdict = "error";
+      } else if (fs::exists(dir + "/last.safetensors")) {
+        finished = dir + " holds a checkpoint but no config.json: not a run folder of this toolkit; choose another "
+                         "output folder or delete it";
+        verdict = "error";
+      }
     }
   }
-  ignore.insert(ignore.end(), spec.resumable_keys.begin(), spec.resumable_keys.end());
-  const std::string cfg_path = dir + "/config.json";
-  if (fs::exists(cfg_path)) {
-    const auto old = nlohmann::json::parse(read_text(cfg_path));
-    const std::string k = first_config_difference(old, spec.config, ignore);
-    SEG_CHECK(k.empty(), dir, " holds a run with another configuration (", k, ": ",
-              old.contains(k) ? old[k].dump() : "absent", " there, ", spec.config.contains(k) ? spec.config[k].dump() : "absent",
-              " now): choose another output folder or delete it");
-  } else if (fs::exists(dir + "/last.safetensors")) {
-    SEG_CHECK(false, dir, " holds a checkpoint but no config.json: not a run folder of this toolkit; choose another "
-                          "output folder or delete it");
+  if (dist::active()) {
+    const nlohmann::json msg = nlohmann::json::parse(dist::broadcast_string(nlohmann::json{{"verdict", verdict}, {"data", finished}}.dump()));
+    verdict = msg.at("verdict").get<std::string>();
+    finished = msg.at("data");
   }
-  if (fs::exists(dir + "/results.json")) fs::remove(dir + "/results.json");  // continued: the old results no longer hold
-  write_text_atomic(cfg_path, spec.config.dump(2) + "\n");
+  SEG_CHECK(verdict != "error", finished.get<std::string>());
+  if (verdict == "reuse") {
+    std::printf("%s: finished run with this configuration found, not redone\n", dir.c_str());
+    RunResult r;
+    r.dir = dir;
+    r.results = finished.at("results");
+    r.curve = Curve::from_json(finished.at("curve"));
+    r.validation = Scores::from_json(r.results.at("validation"));
+    if (r.results.contains("test") && !r.results["test"].is_null()) r.test = Scores::from_json(r.results["test"]);
+    r.reused = true;
+    return r;
+  }
+  if (main_rank) {
+    if (fs::exists(dir + "/results.json")) fs::remove(dir + "/results.json");  // continued: the old results no longer hold
+    write_text_atomic(dir + "/config.json", config.dump(2) + "\n");
+  }
 
   TrainConfig tc = spec.train_cfg;
   tc.out_dir = dir;
@@ -127,9 +164,9 @@ RunResult run_experiment(const RunSpec& spec) {
 
   nlohmann::json j;
   j["title"] = spec.title;
-  j["config"] = spec.config;
+  j["config"] = config;
   j["runtime"] = {{"device", device_name(tc.device)}, {"threads", max_threads()},
-                  {"cpu_convolutions", onednn::enabled() ? "onednn" : "im2col"}};
+                  {"cpu_convolutions", onednn::enabled() ? "onednn" : "im2col"}, {"ranks", dist::world_size()}};
   j["protocol"] = {{"optimiser", tc.optim.describe()}, {"schedule", tc.schedule.describe()},
                    {"select_metric", tc.select_metric}};
   j["model_card"] = card.to_json();
@@ -153,6 +190,10 @@ RunResult run_experiment(const RunSpec& spec) {
         "voxel sets, hd95_mm = 95th percentile of the symmetric surface distances, assd_mm = average symmetric surface "
         "distance, all in mm on the evaluation grid (data/metrics/segmentation_metrics.h); n/a = one mask empty.\n";
 
+  j["complete"] = true;
+  r.results = j;
+  if (!main_rank) return r;  // rank 0 writes the report
+  j.erase("complete");
   std::vector<LineSeries> cs{{"validation Dice", r.curve.epochs(), r.curve.column("val_dice")}};
   if (!r.curve.empty() && std::find(r.curve.columns().begin(), r.curve.columns().end(), "val_dice_loss") != r.curve.columns().end())
     cs.push_back({"validation Dice loss (1 − soft Dice)", r.curve.epochs(), r.curve.column("val_dice_loss")});

@@ -219,7 +219,15 @@ SliceSampler::SliceSampler(const std::vector<SliceSet>& sets, int64_t batch, uin
 
 nlohmann::json SliceSampler::preprocessing() const { return slice_preprocessing(sets_).to_json(); }
 
-int64_t SliceSampler::steps_per_epoch() const { return static_cast<int64_t>(index_.size()) / batch_; }
+int64_t SliceSampler::steps_per_epoch() const { return static_cast<int64_t>(index_.size()) / (batch_ * world_); }
+
+void SliceSampler::set_shard(int rank, int world) {
+  SEG_CHECK(world >= 1 && rank >= 0 && rank < world, "SliceSampler: rank ", rank, " of ", world, " ranks");
+  SEG_CHECK(static_cast<int64_t>(index_.size()) >= batch_ * world, "SliceSampler: ", index_.size(),
+            " training slices are fewer than one global batch (", world, " ranks × batch ", batch_, ")");
+  rank_ = rank;
+  world_ = world;
+}
 
 void SliceSampler::start_epoch(int epoch) {
   epoch_ = epoch;
@@ -231,7 +239,8 @@ void SliceSampler::start_epoch(int epoch) {
 }
 
 Batch SliceSampler::next(Device device) {
-  if (pos_ + static_cast<size_t>(batch_) > order_.size()) start_epoch(epoch_ + 1);
+  const size_t global = static_cast<size_t>(batch_ * world_);
+  if (pos_ + global > order_.size()) start_epoch(epoch_ + 1);
   const SliceSet& a = sets_[0];
   const int64_t B = batch_, C = a.channels, H = a.height, W = a.width, K = a.classes, P = H * W;
   const bool weak_seeds = !a.seeds.empty(), weak_bounds = !a.bounds.empty();
@@ -243,7 +252,8 @@ Batch SliceSampler::next(Device device) {
   for (const auto& [name, e] : a.extra)
     ex[name] = e.spatial ? Tensor::empty({B, e.channels, H, W}) : Tensor::empty({B, e.channels});
   for (int64_t b = 0; b < B; ++b) {
-    const auto [si, z] = index_[order_[pos_]];
+    const size_t gp = pos_ + static_cast<size_t>(rank_ * B + b);  // this sample's place in the global batch order
+    const auto [si, z] = index_[order_[gp]];
     const SliceSet& s = sets_[static_cast<size_t>(si)];
     // image, then the nearest-interpolated planes (labels, seeds, nearest extras), then the bilinear extras
     Volume im = Volume::make({W, H, 1});
@@ -258,7 +268,7 @@ Batch SliceSampler::next(Device device) {
         (e.nearest ? near : lin).insert((e.nearest ? near : lin).end(), first, last);
       }
     if (aug_.enabled) {
-      const AugmentParams p = draw_augment(aug_.config, seed_ + 7919ull * static_cast<uint64_t>(epoch_), pos_);
+      const AugmentParams p = draw_augment(aug_.config, seed_ + 7919ull * static_cast<uint64_t>(epoch_), gp);
       Volume nv = Volume::make({W, H, 1});
       nv.channels = static_cast<int64_t>(near.size()) / P;
       nv.data = std::move(near);
@@ -274,7 +284,6 @@ Batch SliceSampler::next(Device device) {
         lin = augment_2d(lv, Volume{}, q, 0.f).first.data;
       }
     }
-    ++pos_;
     std::copy(im.data.begin(), im.data.end(), img.data<float>() + b * C * P);
     int64_t* to = tgt.data<int64_t>() + b * P;
     for (int64_t p = 0; p < P; ++p) to[p] = static_cast<int64_t>(std::lround(near[static_cast<size_t>(p)]));
@@ -306,6 +315,7 @@ Batch SliceSampler::next(Device device) {
       }
     }
   }
+  pos_ += global;
   out.image = img.to(device);
   out.target = tgt.to(device);
   if (weak_seeds) out.seeds = sd.to(device);

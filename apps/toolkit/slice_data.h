@@ -104,11 +104,12 @@ class SliceSampler : public Sampler {
  public:
   // lateral: the labels say left/right, so a mirror would be wrong (an error if the augmentation has one).
   SliceSampler(const std::vector<SliceSet>& sets, int64_t batch, uint64_t seed, Augmentation aug, bool lateral = false);
-  int64_t steps_per_epoch() const override;
+  int64_t steps_per_epoch() const override;  // whole global batches (world · batch samples) of the epoch
   void start_epoch(int epoch) override;  // reshuffles with (seed, epoch)
   Batch next(Device device) override;
   // The training sets' SlicePrep (they must agree) as the model card's "preprocessing" (model_card.h).
   nlohmann::json preprocessing() const override;
+  void set_shard(int rank, int world) override;
 
  private:
   const std::vector<SliceSet>& sets_;
@@ -117,8 +118,9 @@ class SliceSampler : public Sampler {
   int64_t batch_;
   uint64_t seed_;
   Augmentation aug_;
-  size_t pos_ = 0;
+  size_t pos_ = 0;   // position in order_ of the current global batch
   int epoch_ = 0;
+  int rank_ = 0, world_ = 1;
 };
 
 // Slices [z0, z0+n) of one case as a (n, C, H, W) float32 batch for inference.

@@ -8,6 +8,8 @@
 #include <sstream>
 
 #include "engine/autograd.h"
+#include "engine/data_parallel.h"
+#include "engine/distributed.h"
 #include "engine/profiling.h"
 #include "engine/serialize.h"
 
@@ -63,20 +65,41 @@ struct Checkpointer {
 
 }  // namespace
 
+namespace {
+
+// A value as rank 0 has it, on every rank (the clock that decides budgets).
+double from_rank0(double v) {
+  if (!dist::active()) return v;
+  Tensor t = Tensor::scalar(v, DType::Float64);
+  dist::broadcast(t, 0);
+  return t.item();
+}
+
+std::string encode_meta(const std::map<std::string, std::string>& m) { return nlohmann::json(m).dump(); }
+std::map<std::string, std::string> decode_meta(const std::string& s) {
+  return nlohmann::json::parse(s).get<std::map<std::string, std::string>>();
+}
+
+}  // namespace
+
 TrainResult train(Module& model, const ForwardFn& forward, const LossFn& loss_fn, Sampler& sampler,
                   const Evaluator& validation, const TrainConfig& cfg) {
   namespace fs = std::filesystem;
   SEG_CHECK(!cfg.out_dir.empty(), "training: no output folder");
   SEG_CHECK(cfg.epochs > 0, "training: epochs must be positive, got ", cfg.epochs);
-  fs::create_directories(cfg.out_dir);
+  const bool dp = dist::active(), main_rank = dist::is_main();
+  const int world = dist::world_size();
+  if (main_rank) fs::create_directories(cfg.out_dir);
   model.to(cfg.device);
   std::unique_ptr<Optimizer> opt = make_optimizer(cfg.optim, model);
   const ScheduleSpec& sch = cfg.schedule;
   ReduceOnPlateau plateau(*opt, sch.patience, sch.factor);
   const bool budget_lr = sch.kind == ScheduleSpec::Budget;
   SEG_CHECK(!budget_lr || cfg.max_minutes > 0, "the budget learning-rate schedule needs a time budget (max minutes > 0)");
+  if (dp) sampler.set_shard(dist::rank(), world);
   const int64_t steps = sampler.steps_per_epoch();
-  SEG_CHECK(steps > 0, "training: the training data give fewer samples than one batch");
+  SEG_CHECK(steps > 0, "training: the training data give fewer samples than one batch",
+            dp ? " (of all ranks together)" : "");
   const Checkpointer ck(cfg.out_dir);
   TrainVars no_vars;
   TrainVars& vars = cfg.vars ? *cfg.vars : no_vars;
@@ -84,9 +107,13 @@ TrainResult train(Module& model, const ForwardFn& forward, const LossFn& loss_fn
   TrainResult res;
   int start_epoch = 1;
   double best_metric = -1e300, base_seconds = 0;
-  const std::string resume = !cfg.resume.empty() ? cfg.resume : (fs::exists(ck.last) ? ck.last : "");
+  // what to resume is rank 0's to find and read; the other ranks get its decision, metadata and curve
+  std::string resume = !cfg.resume.empty() ? cfg.resume : (main_rank && fs::exists(ck.last) ? ck.last : "");
+  resume = dist::broadcast_string(resume);
   if (!resume.empty()) {
-    const auto meta = load_checkpoint(resume, model, opt.get());
+    std::map<std::string, std::string> meta;
+    if (main_rank) meta = load_checkpoint(resume, model, opt.get());
+    if (dp) meta = decode_meta(dist::broadcast_string(encode_meta(meta)));
     auto need = [&](const char* k) -> const std::string& {
       const auto it = meta.find(k);
       SEG_CHECK(it != meta.end(), resume, ": not a checkpoint of this toolkit (no '", k, "' in its metadata)");
@@ -101,17 +128,34 @@ TrainResult train(Module& model, const ForwardFn& forward, const LossFn& loss_fn
     base_seconds = std::stod(need("seconds"));
     for (const auto& [k, v] : meta)
       if (k.rfind("var.", 0) == 0) vars[k.substr(4)] = std::stod(v);
-    res.curve = Curve::read(cfg.out_dir);
+    if (main_rank) res.curve = Curve::read(cfg.out_dir);
+    if (dp) res.curve = Curve::from_json(nlohmann::json::parse(dist::broadcast_string(res.curve.to_json().dump())));
     res.curve.truncate_after(done);
     res.resumed = true;
     std::printf("resumed from %s after epoch %d (lr %.3g, best epoch %d)\n", resume.c_str(), done, opt->lr(), res.best_epoch);
   }
+  // data parallel: every rank starts from rank 0's parameters, buffers and (on resume) optimiser state
+  std::unique_ptr<DataParallel> ddp;
+  std::shared_ptr<BatchNormSync> bn_sync;
+  if (dp) {
+    DataParallel::Options o;
+    o.bucket_mb = cfg.bucket_mb;
+    ddp = std::make_unique<DataParallel>(model, o);
+    if (res.resumed) ddp->broadcast_optimizer(*opt);
+    if (cfg.sync_bn.value_or(dist::launch_settings().sync_bn)) bn_sync = make_batch_norm_sync();
+    std::printf("data parallel: %d ranks, each its share of every global batch (the batch size is per rank); "
+                "gradients averaged in %d bucket(s), %.1f MB a step; BatchNorm statistics %s\n",
+                world, ddp->stats().buckets, ddp->stats().bytes_per_step / 1048576.0,
+                bn_sync ? "over the global batch (--sync-bn)" : "per rank (rank 0's running statistics are kept)");
+  }
+  const BatchNormSyncScope sync_scope(bn_sync);  // training-mode batch norm only: validation runs in eval mode
 
   Progress prog(steps * std::max(0, cfg.epochs - start_epoch + 1),
                 cfg.progress_every > 0 ? cfg.progress_every : std::max<int64_t>(1, steps / 20));
   if (cfg.max_minutes > 0) prog.set_budget(std::max(1.0, cfg.max_minutes * 60 - base_seconds));
   const double budget_s = cfg.max_minutes * 60.0;
-  double epoch_start_s = 0;
+  double epoch_start_s = 0, clock_s = 0;  // clock_s: rank 0's elapsed time as of the last step (data parallel)
+  auto elapsed = [&] { return dp ? clock_s : prog.elapsed_s(); };
   int64_t done_steps = 0;
   bool budget_hit = cfg.max_minutes > 0 && base_seconds >= budget_s;
   for (int epoch = start_epoch; epoch <= cfg.epochs && !budget_hit; ++epoch) {
@@ -125,7 +169,7 @@ TrainResult train(Module& model, const ForwardFn& forward, const LossFn& loss_fn
     int64_t steps_done = 0;
     for (int64_t s = 0; s < steps; ++s) {
       // the budget is a hard bound: on a machine slower than expected, stop inside the epoch (it is validated as is)
-      if (cfg.max_minutes > 0 && s > 0 && base_seconds + prog.elapsed_s() > budget_s) {
+      if (cfg.max_minutes > 0 && s > 0 && base_seconds + elapsed() > budget_s) {
         budget_hit = true;
         break;
       }
@@ -134,8 +178,7 @@ TrainResult train(Module& model, const ForwardFn& forward, const LossFn& loss_fn
         NvtxRange r("data");
         b = sampler.next(cfg.device);
       }
-      if (budget_lr)
-        opt->set_lr(cfg.optim.lr * std::max(sch.min_fraction, 1.0 - (base_seconds + prog.elapsed_s()) / budget_s));
+      if (budget_lr) opt->set_lr(cfg.optim.lr * std::max(sch.min_fraction, 1.0 - (base_seconds + elapsed()) / budget_s));
       Outputs out;
       {
         NvtxRange r("forward");
@@ -146,13 +189,27 @@ TrainResult train(Module& model, const ForwardFn& forward, const LossFn& loss_fn
         NvtxRange r("loss");
         lt = loss_fn(out, b);
       }
-      const double lv = lt.total.item();
+      double lv = lt.total.item();
+      if (dp) {
+        // the loss terms' mean over the ranks (what is shown and checked) and rank 0's clock, in one small all-reduce;
+        // a loss must name the same terms on every step
+        std::vector<double> v{lv};
+        for (const auto& [k, x] : lt.parts) v.push_back(x);
+        v.push_back(main_rank ? prog.elapsed_s() : 0.0);
+        Tensor t = Tensor::from_vector(v, {static_cast<int64_t>(v.size())}, DType::Float64);
+        dist::all_reduce(t, dist::ReduceOp::Sum);
+        v = t.to_vector();
+        lv = v[0] / world;
+        for (size_t i = 0; i < lt.parts.size(); ++i) lt.parts[i].second = v[i + 1] / world;
+        clock_s = v.back();
+      }
       SEG_CHECK(std::isfinite(lv), "training diverged: the loss is ", lv, " at epoch ", epoch, ", step ", s + 1,
                 " (earlier outputs in ", cfg.out_dir, " are kept)");
       {
         NvtxRange r("backward");
         opt->zero_grad();
-        lt.total.backward();
+        if (ddp) ddp->backward(lt.total);
+        else lt.total.backward();
       }
       {
         NvtxRange r("optimiser");
@@ -176,6 +233,7 @@ TrainResult train(Module& model, const ForwardFn& forward, const LossFn& loss_fn
       prog.line(b);
     }
     const double lr_used = opt->lr();
+    if (ddp) ddp->broadcast_buffers();  // rank 0's running statistics: every rank validates (and rank 0 saves) one model
     model.eval();
     Scores sc;
     {
@@ -186,7 +244,8 @@ TrainResult train(Module& model, const ForwardFn& forward, const LossFn& loss_fn
     SEG_CHECK(sc.has(cfg.select_metric), "validation: the evaluator gives no metric '", cfg.select_metric, "'");
     const double metric = std::isfinite(metric_raw) ? metric_raw : 0.0;
     for (auto& h : cfg.hooks) h(epoch, vars, *opt);
-    const double seconds = base_seconds + prog.elapsed_s();
+    const double now_s = from_rank0(prog.elapsed_s());
+    const double seconds = base_seconds + now_s;
 
     std::vector<std::pair<std::string, double>> row{{"train_loss", loss_sum / steps_done}};
     for (const auto& k : term_order) row.emplace_back("train_" + k, term_sum[k] / steps_done);
@@ -215,7 +274,7 @@ TrainResult train(Module& model, const ForwardFn& forward, const LossFn& loss_fn
       res.best_epoch = epoch;
       res.best = sc;  // measured on exactly the weights saved as best.safetensors (evaluation is deterministic)
       meta["epoch"] = std::to_string(epoch);
-      save_checkpoint(ck.best, model, nullptr, meta);
+      if (main_rank) save_checkpoint(ck.best, model, nullptr, meta);
     }
     if (sch.kind == ScheduleSpec::Plateau && plateau.step(metric)) {
       char b[160];
@@ -231,12 +290,14 @@ TrainResult train(Module& model, const ForwardFn& forward, const LossFn& loss_fn
     meta["seconds"] = std::to_string(seconds);
     for (const auto& [k, v] : vars) meta["var." + k] = std::to_string(v);
     // the curve first: a kill between the two files leaves a curve one epoch ahead, which truncate_after() drops
-    res.curve.write(cfg.out_dir);
-    save_checkpoint(ck.last, model, opt.get(), meta);
+    if (main_rank) {
+      res.curve.write(cfg.out_dir);
+      save_checkpoint(ck.last, model, opt.get(), meta);
+    }
 
     // stop when another epoch (as long as this one) would end past the budget
-    const double epoch_s = prog.elapsed_s() - epoch_start_s;
-    epoch_start_s = prog.elapsed_s();
+    const double epoch_s = now_s - epoch_start_s;
+    epoch_start_s = now_s;
     if (!budget_hit && cfg.max_minutes > 0 && seconds + epoch_s > budget_s && epoch < cfg.epochs) {
       char b[160];
       std::snprintf(b, sizeof b, "time budget of %.1f min: stopping after epoch %d (another epoch would end past it)",
@@ -249,14 +310,20 @@ TrainResult train(Module& model, const ForwardFn& forward, const LossFn& loss_fn
   if (budget_hit) res.stopped_by_budget = true;
   res.epochs_run = res.curve.empty() ? 0 : res.curve.epoch(res.curve.size() - 1);
   res.seconds = res.curve.empty() ? 0 : res.curve.last("seconds");
-  SEG_CHECK(res.best_epoch > 0 && fs::exists(ck.best), "training: no epoch finished, so there is no best checkpoint in ",
-            cfg.out_dir);
+  SEG_CHECK(res.best_epoch > 0 && (!main_rank || fs::exists(ck.best)),
+            "training: no epoch finished, so there is no best checkpoint in ", cfg.out_dir);
   // restore the best weights: everything reported, drawn or tested from here on uses them
-  load_checkpoint(ck.best, model, nullptr);
+  if (main_rank) load_checkpoint(ck.best, model, nullptr);
+  if (ddp) ddp->broadcast_parameters();
   model.eval();
   if (res.best.cases.empty()) res.best = validation.evaluate(forward, cfg.device);  // best epoch was before a resume
   std::printf("best epoch %d of %d restored (validation %s %.4f)\n", res.best_epoch, res.epochs_run,
               cfg.select_metric.c_str(), res.best.mean(cfg.select_metric));
+  if (ddp) {
+    const auto& st = ddp->stats();
+    std::printf("data parallel: %lld steps, %.2f s waiting for gradient averaging after backward (%.1f ms a step)\n",
+                static_cast<long long>(st.steps), st.wait_s, st.steps ? 1000.0 * st.wait_s / st.steps : 0.0);
+  }
   return res;
 }
 

@@ -10,10 +10,17 @@
 //  * a time budget is a hard bound on training time (plus one validation), whatever the machine's load;
 //  * **the model returned holds the best epoch's weights** (best.safetensors is loaded back), and the validation scores
 //    returned are those measured on exactly these weights (re-measured after loading them when the best epoch came
-//    before a resume), so whatever is reported, drawn or tested afterwards comes from the model the best epoch selected.
+//    before a resume), so whatever is reported, drawn or tested afterwards comes from the model the best epoch selected;
+//  * data parallel (several ranks: --nproc N or torchrun's variables, engine/distributed.h) changes nothing an app
+//    writes: every rank runs this same loop on its shard of each global batch (Sampler::set_shard; --batch is per
+//    rank), gradients are averaged in buckets during backward (engine/data_parallel.h), parameters start from rank 0's
+//    and a resume restores every rank from what rank 0 read; validation is split over the ranks and gathered; only
+//    rank 0 writes checkpoints and curves; the loss terms shown are the mean over the ranks, and the clock that decides
+//    budgets is rank 0's, so every rank takes the same decisions.
 #pragma once
 #include <functional>
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -73,6 +80,10 @@ struct TrainConfig {
   TrainVars* vars = nullptr;       // the app's variables (hooks and loss share them)
   std::map<std::string, std::string> metadata;  // stored in checkpoints
   int64_t progress_every = 0;      // steps between progress lines (0: about 20 a epoch)
+  // data parallel (only when there are several ranks): BatchNorm statistics over the global batch instead of per rank
+  // (nullopt: as --sync-bn says), and the size of the gradient buckets averaged during backward
+  std::optional<bool> sync_bn;
+  double bucket_mb = 25;
 };
 
 struct TrainResult {

@@ -1,7 +1,7 @@
 // From volumes to training slices (apps/toolkit/slice_data.h): min–max normalisation, resizing, labels mapped to
 // classes, weak seeds (4-px discs inside the organ, one per organ slice, seeded), size bounds from the ground truth and
 // [0, 0] on slices without the organ; the sampler's augmentation moves image, labels and seeds together, refuses a
-// mirror on left/right labels, and is deterministic per (seed, epoch).
+// mirror on left/right labels, is deterministic per (seed, epoch); the sampler shards global batches over ranks.
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -124,4 +124,36 @@ TEST(SliceData, AugmentationMovesImageLabelsSeedsAndExtrasTogether) {
   no_mirror.config.p_mirror = 0;
   EXPECT_NO_THROW(SliceSampler(sets, 4, 0, no_mirror, true));
   EXPECT_EQ(Augmentation{}.describe(), "none");
+}
+
+// Data-parallel sharding (Sampler::set_shard): rank r of W with batch B draws, step for step, samples r·B..r·B+B−1
+// of one process's batch W·B — the same slices with the same augmentation — so the ranks' samples are disjoint and
+// together are the global batch; steps per epoch count global batches; a global batch larger than the data is refused.
+TEST(SliceData, ShardsOfTwoRanksAreTheHalvesOfTheGlobalBatch) {
+  std::vector<SliceSet> sets{tiny_patient(0), tiny_patient(1)};
+  SliceSampler whole(sets, 4, 5, paper1_rotation_mirror_flip());
+  SliceSampler r0(sets, 2, 5, paper1_rotation_mirror_flip()), r1(sets, 2, 5, paper1_rotation_mirror_flip());
+  r0.set_shard(0, 2);
+  r1.set_shard(1, 2);
+  EXPECT_EQ(r0.steps_per_epoch(), whole.steps_per_epoch());
+  const int64_t n = 2 * 32 * 32;  // elements of two slices
+  for (int epoch : {1, 2}) {
+    whole.start_epoch(epoch);
+    r0.start_epoch(epoch);
+    r1.start_epoch(epoch);
+    for (int step = 0; step < 3; ++step) {
+      const Batch w = whole.next(Device::CPU), a = r0.next(Device::CPU), b = r1.next(Device::CPU);
+      ASSERT_EQ(a.image.shape(), (Shape{2, 1, 32, 32}));
+      for (int64_t i = 0; i < n; ++i) {
+        ASSERT_EQ(a.image.data<float>()[i], w.image.data<float>()[i]) << "epoch " << epoch << " step " << step;
+        ASSERT_EQ(b.image.data<float>()[i], w.image.data<float>()[n + i]) << "epoch " << epoch << " step " << step;
+        ASSERT_EQ(a.target.data<int64_t>()[i], w.target.data<int64_t>()[i]);
+        ASSERT_EQ(b.target.data<int64_t>()[i], w.target.data<int64_t>()[n + i]);
+      }
+    }
+  }
+  std::vector<SliceSet> one{tiny_patient(0)};
+  SliceSampler big(one, static_cast<int64_t>(one[0].slices), 5, Augmentation{});
+  EXPECT_THROW(big.set_shard(0, 2), std::exception);  // two ranks × every slice: more than the data
+  EXPECT_THROW(big.set_shard(2, 2), std::exception);  // no rank 2 of 2
 }
