@@ -1,4 +1,5 @@
-"""PyTorch side of bench_train: the same residual U-Net (see models/residual_unet.h), same batch, size and threads.
+"""PyTorch side of bench_train: the same models (models/residual_unet.h, models/unet_bn.h, models/small_cnn.h), batch,
+size, threads, optimiser and synthetic labels.
 
 Prints 'ms_per_step X' and 'min_ms Y'. Run by bench_train with glibc told to keep freed memory."""
 import argparse
@@ -83,20 +84,94 @@ class ResidualUNet(nn.Module):
         return self.head(x)
 
 
+def pe_channels(x, lam):
+    """Paper 2's positional encoding: [x, λ·y/(H−1), λ·x/(W−1)] (the fused op's channel order)."""
+    n, _, h, w = x.shape
+    ys = torch.linspace(0, lam, h).view(1, 1, h, 1).expand(n, 1, h, w)
+    xs = torch.linspace(0, lam, w).view(1, 1, 1, w).expand(n, 1, h, w)
+    return torch.cat([x, ys, xs], 1)
+
+
+def cbr(cin, cout, padding_mode):
+    return nn.Sequential(nn.Conv2d(cin, cout, 3, padding=1, padding_mode=padding_mode), nn.BatchNorm2d(cout), nn.ReLU())
+
+
+class UNetBN(nn.Module):
+    """Paper 2's supplement Table 3 (13,394,372 parameters for 1 input and 4 classes; PE adds 1,152)."""
+
+    def __init__(self, cin, k, lam, padding_mode):
+        super().__init__()
+        self.lam = lam
+        enc = [64, 128, 256, 512, 512]
+        c = cin + (2 if lam > 0 else 0)
+        self.enc = nn.ModuleList()
+        for w in enc:
+            self.enc.append(nn.Sequential(cbr(c, w, padding_mode), cbr(w, w, padding_mode)))
+            c = w
+        self.dec = nn.ModuleList()
+        for i, w in enumerate([256, 128, 64, 64]):
+            c += enc[3 - i]
+            self.dec.append(nn.Sequential(cbr(c, w, padding_mode), cbr(w, w, padding_mode)))
+            c = w
+        self.score = nn.Conv2d(c, k, 1)
+
+    def forward(self, x):
+        if self.lam > 0:
+            x = pe_channels(x, self.lam)
+        skips = []
+        for i, e in enumerate(self.enc):
+            x = e(x)
+            if i < 4:
+                skips.append(x)
+                x = F.max_pool2d(x, 2)
+        for i, d in enumerate(self.dec):
+            s = skips[3 - i]
+            x = F.interpolate(x, size=s.shape[2:], mode="bilinear", align_corners=True)
+            x = d(torch.cat([s, x], 1))
+        return self.score(x)
+
+
+class SmallCNN(nn.Module):
+    """Paper 2's supplement Table 4 (75,140 parameters for 1 input and 4 classes; PE adds 1,152)."""
+
+    def __init__(self, cin, k, lam, padding_mode):
+        super().__init__()
+        self.lam = lam
+        c = cin + (2 if lam > 0 else 0)
+        self.body = nn.Sequential(cbr(c, 64, padding_mode), cbr(64, 64, padding_mode), cbr(64, 64, padding_mode))
+        self.score = nn.Conv2d(64, k, 1)
+
+    def forward(self, x):
+        if self.lam > 0:
+            x = pe_channels(x, self.lam)
+        return self.score(self.body(x))
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--batch", type=int, default=4)
     ap.add_argument("--size", type=int, default=128)
     ap.add_argument("--steps", type=int, default=10)
+    ap.add_argument("--model", default="residual_unet")
     ap.add_argument("--coordconv", default="none")
+    ap.add_argument("--pe", type=float, default=0.0)
+    ap.add_argument("--padding", default="zeros")
     ap.add_argument("--threads", type=int, default=2)
     a = ap.parse_args()
     torch.set_num_threads(a.threads)
     torch.manual_seed(0)
-    model = ResidualUNet(1, 2, a.coordconv)
-    opt = torch.optim.Adam(model.parameters(), lr=5e-4, betas=(0.9, 0.99))
+    rows = torch.arange(a.size).view(1, a.size, 1)
+    if a.model == "residual_unet":
+        model = ResidualUNet(1, 2, a.coordconv)
+        opt = torch.optim.Adam(model.parameters(), lr=5e-4, betas=(0.9, 0.99))
+        t = (rows % 7 == 0).long()
+    else:
+        pad = "reflect" if a.padding == "reflect" else "zeros"
+        model = UNetBN(1, 4, a.pe, pad) if a.model == "unet_bn" else SmallCNN(1, 4, a.pe, pad)
+        opt = torch.optim.Adam(model.parameters(), lr=1e-3, betas=(0.9, 0.999))
+        t = (rows % 4).long()
+    t = t.expand(a.batch, a.size, a.size).contiguous()
     x = torch.rand(a.batch, 1, a.size, a.size)
-    t = (torch.arange(a.size).view(1, a.size, 1) % 7 == 0).long().expand(a.batch, a.size, a.size).contiguous()
 
     def step():
         loss = F.cross_entropy(model(x), t)
