@@ -32,6 +32,7 @@ int main(int argc, char** argv) {
       .option("coordconv", "none", "residual_unet's CoordConv placement: none | 1st | enc | all")
       .option("pe", "0", "unet_bn / small_cnn: positional encoding range [0, λ] (0 = none)")
       .option("padding", "zeros", "unet_bn / small_cnn: zeros | reflect")
+      .option("width", "64", "unet_bn: base width w (w-2w-4w-8w-8w); small_cnn: channels (the paper: 64)")
       .option("batch", "4", "batch size")
       .option("size", "128", "image size (S×S)")
       .option("steps", "10", "timed steps (after 2 warm-up steps)")
@@ -57,12 +58,12 @@ int main(int argc, char** argv) {
       model = m;
       what = "residual U-Net (coordconv " + args.str("coordconv") + ")";
     } else if (name == "unet_bn") {
-      auto m = std::make_shared<UNetBN>(UNetBN::Config{.pe_lambda = pe, .padding_mode = args.str("padding")});
+      auto m = std::make_shared<UNetBN>(UNetBN::Config{.base_width = args.integer("width"), .pe_lambda = pe, .padding_mode = args.str("padding")});
       forward = [m](const Tensor& x) { return m->forward(x); };
       model = m;
       what = "U-Net-BN (PE λ " + args.str("pe") + ", " + args.str("padding") + " padding)";
     } else {
-      auto m = std::make_shared<SmallCNN>(SmallCNN::Config{.pe_lambda = pe, .padding_mode = args.str("padding")});
+      auto m = std::make_shared<SmallCNN>(SmallCNN::Config{.width = args.integer("width"), .pe_lambda = pe, .padding_mode = args.str("padding")});
       forward = [m](const Tensor& x) { return m->forward(x); };
       model = m;
       what = "4-layer CNN (PE λ " + args.str("pe") + ", " + args.str("padding") + " padding)";
@@ -95,7 +96,7 @@ int main(int argc, char** argv) {
       pt = bench::run_torch(bench::script_dir() + "/bench_train_torch.py",
                             "--batch " + std::to_string(B) + " --size " + std::to_string(S) + " --steps " +
                                 std::to_string(steps) + " --model " + name + " --coordconv " + args.str("coordconv") +
-                                " --pe " + args.str("pe") + " --padding " + args.str("padding") + " --threads " +
+                                " --pe " + args.str("pe") + " --padding " + args.str("padding") + " --width " + args.str("width") + " --threads " +
                                 std::to_string(max_threads()));
     std::printf("bench_train: %s, %lld parameters, %lld classes, batch %lld, %lldx%lld, %s, %d threads\n", what.c_str(),
                 static_cast<long long>(model->num_parameters()), static_cast<long long>(classes), static_cast<long long>(B),

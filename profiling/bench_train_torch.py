@@ -99,20 +99,20 @@ def cbr(cin, cout, padding_mode):
 class UNetBN(nn.Module):
     """Paper 2's supplement Table 3 (13,394,372 parameters for 1 input and 4 classes; PE adds 1,152)."""
 
-    def __init__(self, cin, k, lam, padding_mode):
+    def __init__(self, cin, k, lam, padding_mode, w=64):
         super().__init__()
         self.lam = lam
-        enc = [64, 128, 256, 512, 512]
+        enc = [w, 2 * w, 4 * w, 8 * w, 8 * w]
         c = cin + (2 if lam > 0 else 0)
         self.enc = nn.ModuleList()
-        for w in enc:
-            self.enc.append(nn.Sequential(cbr(c, w, padding_mode), cbr(w, w, padding_mode)))
-            c = w
+        for e in enc:
+            self.enc.append(nn.Sequential(cbr(c, e, padding_mode), cbr(e, e, padding_mode)))
+            c = e
         self.dec = nn.ModuleList()
-        for i, w in enumerate([256, 128, 64, 64]):
+        for i, d in enumerate([4 * w, 2 * w, w, w]):
             c += enc[3 - i]
-            self.dec.append(nn.Sequential(cbr(c, w, padding_mode), cbr(w, w, padding_mode)))
-            c = w
+            self.dec.append(nn.Sequential(cbr(c, d, padding_mode), cbr(d, d, padding_mode)))
+            c = d
         self.score = nn.Conv2d(c, k, 1)
 
     def forward(self, x):
@@ -134,12 +134,12 @@ class UNetBN(nn.Module):
 class SmallCNN(nn.Module):
     """Paper 2's supplement Table 4 (75,140 parameters for 1 input and 4 classes; PE adds 1,152)."""
 
-    def __init__(self, cin, k, lam, padding_mode):
+    def __init__(self, cin, k, lam, padding_mode, w=64):
         super().__init__()
         self.lam = lam
         c = cin + (2 if lam > 0 else 0)
-        self.body = nn.Sequential(cbr(c, 64, padding_mode), cbr(64, 64, padding_mode), cbr(64, 64, padding_mode))
-        self.score = nn.Conv2d(64, k, 1)
+        self.body = nn.Sequential(cbr(c, w, padding_mode), cbr(w, w, padding_mode), cbr(w, w, padding_mode))
+        self.score = nn.Conv2d(w, k, 1)
 
     def forward(self, x):
         if self.lam > 0:
@@ -156,6 +156,7 @@ def main():
     ap.add_argument("--coordconv", default="none")
     ap.add_argument("--pe", type=float, default=0.0)
     ap.add_argument("--padding", default="zeros")
+    ap.add_argument("--width", type=int, default=64)
     ap.add_argument("--threads", type=int, default=2)
     a = ap.parse_args()
     torch.set_num_threads(a.threads)
@@ -167,7 +168,7 @@ def main():
         t = (rows % 7 == 0).long()
     else:
         pad = "reflect" if a.padding == "reflect" else "zeros"
-        model = UNetBN(1, 4, a.pe, pad) if a.model == "unet_bn" else SmallCNN(1, 4, a.pe, pad)
+        model = (UNetBN if a.model == "unet_bn" else SmallCNN)(1, 4, a.pe, pad, a.width)
         opt = torch.optim.Adam(model.parameters(), lr=1e-3, betas=(0.9, 0.999))
         t = (rows % 4).long()
     t = t.expand(a.batch, a.size, a.size).contiguous()

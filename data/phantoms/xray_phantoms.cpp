@@ -46,10 +46,13 @@ JsrtCase make_jsrt_structures(uint64_t seed, int index, int64_t side_in) {
   PhantomRandom r(seed ^ 0x15A7ull, static_cast<uint64_t>(index));
   const int64_t n = side_in > 0 ? side_in : 2048;
   const double s = 358.4 / static_cast<double>(n);  // JSRT: 2048 × 0.175 mm
-  const double lw = r.uniform(95, 115), lh = r.uniform(130, 160), lx = r.uniform(62, 75), ly = r.uniform(-10, 10);
-  const double hw = r.uniform(55, 70), hh = r.uniform(45, 58), hx = r.uniform(8, 22), hy = r.uniform(50, 70);
+  // Patient positioning and build: the whole chest shifted by (gx, gy) mm and scaled by gs on the detector.
+  const double gs = r.uniform(0.88, 1.12), gx = r.uniform(-14, 14), gy = r.uniform(-16, 16);
+  const double lw = r.uniform(90, 120), lh = r.uniform(120, 170), lx = r.uniform(58, 78), ly = r.uniform(-12, 12);
+  const double size_r = r.uniform(0.92, 1.08), size_l = r.uniform(0.92, 1.08);  // the lungs differ a little
+  const double hw = r.uniform(50, 75), hh = r.uniform(42, 62), hx = r.uniform(5, 25), hy = r.uniform(45, 72);
   const double cl_y = r.uniform(-125, -105), tilt = r.uniform(0.15, 0.3);
-  const uint64_t tex = splitmix64(seed * 57 + static_cast<uint64_t>(index)), noise_s = tex ^ 0x33ull;
+  const uint64_t tex = splitmix64(seed * 57 + static_cast<uint64_t>(index)), noise_s = tex ^ 0x33ull, vessels = tex ^ 0x77ull;
   JsrtCase out;
   out.image = grid2d(n, n, s, 1, "uint16");
   out.structures.assign(static_cast<size_t>(n * n), 0);
@@ -59,17 +62,26 @@ JsrtCase make_jsrt_structures(uint64_t seed, int index, int64_t side_in) {
 #pragma omp parallel for
   for (int64_t j = 0; j < n; ++j)
     for (int64_t i = 0; i < n; ++i) {
-      const double x = (static_cast<double>(i) + 0.5) * s - 179.2, y = (static_cast<double>(j) + 0.5) * s - 179.2;
-      // stored polarity: attenuation lowers the value (air 4000, soft tissue ~1500, bone ~700)
-      double att = std::hypot(x / 165, (y + 10) / 190) < 1 ? 1.0 : 0.1;  // body outline
+      const double px = (static_cast<double>(i) + 0.5) * s - 179.2, py = (static_cast<double>(j) + 0.5) * s - 179.2;
+      const double x = (px - gx) / gs, y = (py - gy) / gs;  // anatomy coordinates (mm)
+      // stored polarity: attenuation lowers the value (air 4000, soft tissue ~1500, bone ~700). The soft tissue of
+      // the mediastinum, the heart and the abdomen below the diaphragm is one density, and both lungs look alike
+      // (a vertical gradient and vessel texture, no side-specific shading): only context tells them apart, as in a
+      // real radiograph.
+      const bool body = std::hypot(x / 165, (y + 10) / 190) < 1;
+      double att = body ? 1.0 : 0.1;
+      if (body && y > ly + 0.42 * lh) att = 1.15;  // abdomen below the lung bases
+      if (std::fabs(x) < 22 && y < hy) att = 1.15;  // mediastinum
       uint8_t st = 0;
       for (int sd = -1; sd <= 1; sd += 2) {  // sd = −1: image left = the patient's right (PA view)
-        const double u = (x - sd * lx) / (lw * 0.5), v = (y - ly) / (lh * 0.5);
+        const double k = sd < 0 ? size_r : size_l;
+        const double u = (x - sd * lx) / (lw * k * 0.5), v = (y - ly) / (lh * k * 0.5);
         const double e = u * u + v * v * (v < 0 ? 1.0 : 0.8) + 0.06 * value_noise(tex, x, y, 0, 30);
-        if (e < 1 && !(sd * u < -0.6 && v > 0.2)) att = 0.35 - 0.1 * (1 - e), st = sd < 0 ? kRightLung : kLeftLung;
+        if (e < 1 && !(sd * u < -0.6 && v > 0.2))
+          att = 0.32 + 0.04 * v + 0.07 * value_noise(vessels, x, y, 0, 7), st = sd < 0 ? kRightLung : kLeftLung;
       }
-      if (std::hypot((x - hx) / hw, (y - hy) / hh) < 1) att = 1.2, st = kHeart;  // heart shadow: the lungs end there
-      if (std::fabs(x) < 22 && y < hy) att = std::max(att, 1.1);                 // mediastinum / spine
+      if (std::hypot((x - hx) / hw, (y - hy) / hh) < 1) att = 1.15, st = kHeart;  // heart shadow: the lungs end there
+      if (std::fabs(x) < 15 && body) att += 0.3;                                  // spine
       for (int sd = -1; sd <= 1; sd += 2) {                                      // clavicles: tilted bars over the lungs
         const double cx = sd * x;
         if (cx > 15 && cx < 140 && std::fabs(y - (cl_y + tilt * (cx - 15))) < 8)
