@@ -1,8 +1,8 @@
 // opcheck DIR [--device cpu|cuda] [--filter SUBSTRING] [--skip-unsupported]: checks the engine's ops against a folder
-// of reference cases (shared/opcheck-format.md; tools/opcheck/gen_cases.py writes one with PyTorch). The logic is in
-// engine/opcheck.{h,cpp}; the op entries in engine/opcheck_ops_<family>.cpp.
+// of reference cases (docs/opcheck-format.md; tools/opcheck/gen_cases.py writes one with PyTorch). The runner and the
+// op entries are the segopcheck library in tools/opcheck/.
 #include <iostream>
 
-#include "engine/opcheck.h"
+#include "tools/opcheck/opcheck.h"
 
 int main(int argc, char** argv) { return seg::opcheck::main_opcheck(argc, argv, std::cout, std::cerr); }

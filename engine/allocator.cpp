@@ -1,29 +1,12 @@
-// Host caching allocator (see allocator.h): a mutex-guarded map from bucket size to a stack of free blocks.
+// Host caching allocator (see allocator.h): a BlockCache behind a mutex, 64-byte aligned blocks from aligned_alloc.
+// BlockCache itself (the free lists shared with the device cache of engine/device.cu) is defined here too.
 #include "engine/allocator.h"
 
 #include <cstdlib>
 #include <mutex>
 #include <new>
-#include <unordered_map>
-#include <vector>
 
 namespace seg {
-namespace {
-
-struct HostCache {
-  std::mutex mu;
-  std::unordered_map<size_t, std::vector<void*>> free_blocks;
-  AllocatorStats stats;
-};
-
-HostCache& cache() {
-  static HostCache* c = new HostCache();  // leaked on purpose: tensors may be freed during static destruction
-  return *c;
-}
-
-size_t bucket(size_t bytes) { return allocation_bucket(bytes, 64, size_t(1) << 20); }
-
-}  // namespace
 
 size_t allocation_bucket(size_t bytes, size_t smallest, size_t large_step) {
   if (bytes == 0) bytes = 1;
@@ -36,20 +19,54 @@ size_t allocation_bucket(size_t bytes, size_t smallest, size_t large_step) {
   return (bytes + large_step - 1) / large_step * large_step;
 }
 
+// ---------------------------------------------------------------- BlockCache
+void BlockCache::count_out(size_t b) {
+  stats_.current_bytes += static_cast<int64_t>(b);
+  if (stats_.current_bytes > stats_.peak_bytes) stats_.peak_bytes = stats_.current_bytes;
+}
+
+void* BlockCache::take(size_t b) {
+  auto it = free_.find(b);
+  if (it == free_.end() || it->second.empty()) return nullptr;
+  void* p = it->second.back();
+  it->second.pop_back();
+  stats_.cached_bytes -= static_cast<int64_t>(b);
+  count_out(b);
+  return p;
+}
+
+void BlockCache::note_os_alloc(size_t b) {
+  stats_.os_allocs++;
+  count_out(b);
+}
+
+void BlockCache::give_back(void* p, size_t b) {
+  free_[b].push_back(p);
+  stats_.current_bytes -= static_cast<int64_t>(b);
+  stats_.cached_bytes += static_cast<int64_t>(b);
+}
+
+// ---------------------------------------------------------------- the host cache
+namespace {
+
+struct HostCache {
+  std::mutex mu;
+  BlockCache blocks{64, size_t(1) << 20};  // powers of two from 64 B, then 1 MiB steps
+};
+
+HostCache& cache() {
+  static HostCache* c = new HostCache();  // leaked on purpose: tensors may be freed during static destruction
+  return *c;
+}
+
+}  // namespace
+
 void* host_alloc(size_t bytes) {
-  const size_t b = bucket(bytes);
   HostCache& c = cache();
+  const size_t b = c.blocks.bucket(bytes);
   {
     std::lock_guard<std::mutex> lock(c.mu);
-    auto it = c.free_blocks.find(b);
-    if (it != c.free_blocks.end() && !it->second.empty()) {
-      void* p = it->second.back();
-      it->second.pop_back();
-      c.stats.cached_bytes -= static_cast<int64_t>(b);
-      c.stats.current_bytes += static_cast<int64_t>(b);
-      if (c.stats.current_bytes > c.stats.peak_bytes) c.stats.peak_bytes = c.stats.current_bytes;
-      return p;
-    }
+    if (void* p = c.blocks.take(b)) return p;
   }
   void* p = std::aligned_alloc(64, b);
   if (!p) {
@@ -58,40 +75,31 @@ void* host_alloc(size_t bytes) {
     if (!p) throw std::bad_alloc();
   }
   std::lock_guard<std::mutex> lock(c.mu);
-  c.stats.os_allocs++;
-  c.stats.current_bytes += static_cast<int64_t>(b);
-  if (c.stats.current_bytes > c.stats.peak_bytes) c.stats.peak_bytes = c.stats.current_bytes;
+  c.blocks.note_os_alloc(b);
   return p;
 }
 
 void host_free(void* ptr, size_t bytes) {
   if (!ptr) return;
-  const size_t b = bucket(bytes);
   HostCache& c = cache();
   std::lock_guard<std::mutex> lock(c.mu);
-  c.free_blocks[b].push_back(ptr);
-  c.stats.current_bytes -= static_cast<int64_t>(b);
-  c.stats.cached_bytes += static_cast<int64_t>(b);
+  c.blocks.give_back(ptr, c.blocks.bucket(bytes));
 }
 
 AllocatorStats host_allocator_stats() {
   std::lock_guard<std::mutex> lock(cache().mu);
-  return cache().stats;
+  return cache().blocks.stats();
 }
 
 void host_allocator_reset_peak() {
   std::lock_guard<std::mutex> lock(cache().mu);
-  cache().stats.peak_bytes = cache().stats.current_bytes;
+  cache().blocks.reset_peak();
 }
 
 void host_allocator_release_cache() {
   HostCache& c = cache();
   std::lock_guard<std::mutex> lock(c.mu);
-  for (auto& [size, blocks] : c.free_blocks) {
-    for (void* p : blocks) std::free(p);
-    blocks.clear();
-  }
-  c.stats.cached_bytes = 0;
+  c.blocks.release([](void* p) { std::free(p); });
 }
 
 }  // namespace seg

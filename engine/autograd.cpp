@@ -1,4 +1,7 @@
 // The backward engine: topological order by iterative DFS, gradient accumulation per node and on leaves.
+// Layering: the sums call kernels/elementwise.h (add, add_inplace), the engine's one call down into kernels/ besides
+// the optimisers' (engine/optim.cpp): engine/ and kernels/ build into one library, and a gradient must be summed on
+// its own device by the same kernels the ops use. Nothing in engine/ includes models/, losses/, apps/ or tools/.
 #include "engine/autograd.h"
 
 #include <unordered_map>
@@ -10,6 +13,7 @@ namespace seg {
 
 namespace {
 thread_local bool g_grad_enabled = true;
+thread_local int64_t g_recorded_nodes = 0;
 }
 
 bool grad_enabled() { return g_grad_enabled; }
@@ -32,12 +36,13 @@ bool any_requires_grad(const std::vector<Tensor>& inputs) {
 
 bool input_needs_grad(const Tensor& input) { return input.defined() && input.requires_grad(); }
 
-Tensor record(const char* op, Tensor output, const std::vector<Tensor>& inputs, BackwardFn backward) {
-  if (!any_requires_grad(inputs)) return output;
+int64_t recorded_nodes() { return g_recorded_nodes; }
+
+Tensor detail::attach_backward(const char* op, Tensor output, const std::vector<Tensor>& inputs, BackwardFn backward) {
+  ++g_recorded_nodes;
   auto node = std::make_shared<Node>();
   node->name = op;
   node->backward = std::move(backward);
-  node->output_shape = output.shape();
   node->next.resize(inputs.size());
   for (size_t i = 0; i < inputs.size(); ++i) {
     const Tensor& in = inputs[i];

@@ -2,7 +2,8 @@
 // stream / cuBLAS / cuDNN context (engine/cuda_context.h).
 // Key decisions: (1) probing treats any error (no driver, "driver version is insufficient", no device, a context
 // that cannot be created) as "no GPU" and keeps CUDA's message as the reason; (2) freed blocks go to size buckets
-// (powers of two up to 1 MiB, then 2 MiB steps) and are reused, so a training loop stops calling cudaMalloc after its
+// (powers of two up to 1 MiB, then 2 MiB steps; the free lists are engine/allocator.h's BlockCache, shared with the
+// host cache) and are reused, so a training loop stops calling cudaMalloc after its
 // first step; on an out-of-memory the cache is released and the allocation retried once.
 #include <cstdio>
 #include <cstring>
@@ -54,9 +55,8 @@ const Probe& probe() {
 // ---------------------------------------------------------------- caching allocator
 struct DeviceCache {
   std::mutex mu;
-  std::unordered_map<size_t, std::vector<void*>> free_blocks;  // bucket size -> blocks
-  std::unordered_map<void*, size_t> live;                      // handed-out block -> bucket size
-  AllocatorStats stats;
+  BlockCache blocks{512, size_t(2) << 20};  // cudaMalloc aligns to 256 B anyway; 2 MiB steps above 1 MiB
+  std::unordered_map<void*, size_t> live;   // handed-out block -> bucket size
 };
 
 DeviceCache& cache() {
@@ -64,22 +64,9 @@ DeviceCache& cache() {
   return *c;
 }
 
-// cudaMalloc aligns to 256 B anyway; 2 MiB steps above 1 MiB
-size_t bucket(size_t bytes) { return allocation_bucket(bytes, 512, size_t(2) << 20); }
-
-void note_alloc(DeviceCache& c, void* p, size_t b) {
-  c.live[p] = b;
-  c.stats.current_bytes += static_cast<int64_t>(b);
-  if (c.stats.current_bytes > c.stats.peak_bytes) c.stats.peak_bytes = c.stats.current_bytes;
-}
-
 // Gives every cached block back to the driver (cudaFree waits for the device, so no block is still in use).
 void release_cache_locked(DeviceCache& c) {
-  for (auto& [size, blocks] : c.free_blocks) {
-    for (void* p : blocks) SEG_CUDA_CHECK(cudaFree(p), "cuda allocator (releasing the cache)");
-    blocks.clear();
-  }
-  c.stats.cached_bytes = 0;
+  c.blocks.release([](void* p) { SEG_CUDA_CHECK(cudaFree(p), "cuda allocator (releasing the cache)"); });
 }
 
 }  // namespace
@@ -102,15 +89,11 @@ std::string cuda_unavailable_reason() {
 
 void* cuda_alloc(size_t bytes) {
   SEG_CHECK(cuda_available(), "cuda_alloc: no usable GPU: ", cuda_unavailable_reason());
-  const size_t b = bucket(bytes);
   DeviceCache& c = cache();
+  const size_t b = c.blocks.bucket(bytes);
   std::lock_guard<std::mutex> lock(c.mu);
-  auto it = c.free_blocks.find(b);
-  if (it != c.free_blocks.end() && !it->second.empty()) {
-    void* p = it->second.back();
-    it->second.pop_back();
-    c.stats.cached_bytes -= static_cast<int64_t>(b);
-    note_alloc(c, p, b);
+  if (void* p = c.blocks.take(b)) {
+    c.live[p] = b;
     return p;
   }
   void* p = nullptr;
@@ -122,13 +105,13 @@ void* cuda_alloc(size_t bytes) {
     if (e == cudaErrorMemoryAllocation) {
       (void)cudaGetLastError();
       fail("cuda_alloc: out of GPU memory allocating ", b, " bytes (requested ", bytes, "); in use ",
-           c.stats.current_bytes, " bytes, peak ", c.stats.peak_bytes, " bytes (the cache was released and the "
-           "allocation retried)");
+           c.blocks.stats().current_bytes, " bytes, peak ", c.blocks.stats().peak_bytes, " bytes (the cache was "
+           "released and the allocation retried)");
     }
   }
   SEG_CUDA_CHECK(e, "cuda_alloc");
-  c.stats.os_allocs++;
-  note_alloc(c, p, b);
+  c.blocks.note_os_alloc(b);
+  c.live[p] = b;
   return p;
 }
 
@@ -144,9 +127,7 @@ void cuda_free(void* ptr, size_t bytes) {
   }
   const size_t b = it->second;
   c.live.erase(it);
-  c.free_blocks[b].push_back(ptr);
-  c.stats.current_bytes -= static_cast<int64_t>(b);
-  c.stats.cached_bytes += static_cast<int64_t>(b);
+  c.blocks.give_back(ptr, b);
 }
 
 void cuda_memcpy(void* dst, Device dst_device, const void* src, Device src_device, size_t bytes) {
@@ -176,12 +157,12 @@ void cuda_synchronize() {
 
 AllocatorStats cuda_allocator_stats() {
   std::lock_guard<std::mutex> lock(cache().mu);
-  return cache().stats;
+  return cache().blocks.stats();
 }
 
 void cuda_allocator_reset_peak() {
   std::lock_guard<std::mutex> lock(cache().mu);
-  cache().stats.peak_bytes = cache().stats.current_bytes;
+  cache().blocks.reset_peak();
 }
 
 // ---------------------------------------------------------------- context

@@ -1,4 +1,6 @@
 // Adam, SGD and the schedules (see optim.h). Updates run under no_grad, in place, per parameter tensor.
+// The update arithmetic is kernels/adam_math.h (shared with its CUDA launcher kernels/adam.cu) and
+// kernels/elementwise.h: optimisers sit on top of the kernels, like the autograd's gradient sums (engine/autograd.cpp).
 #include "engine/optim.h"
 
 #include <cmath>

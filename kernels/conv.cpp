@@ -16,6 +16,7 @@
 #include "kernels/conv_cuda.h"
 #include "kernels/conv_geom.h"
 #include "kernels/conv_onednn.h"
+#include "kernels/op_util.h"
 
 namespace seg {
 
@@ -163,7 +164,7 @@ void conv_forward_cpu(const Tensor& x, const Tensor& w, const Tensor& b, Tensor&
   if (!pw) for (auto& c : cols) c = Tensor::empty({K * L}, x.dtype());
   const T* xp = x.data<T>();
   const T* wp = w.data<T>();
-  const T* bp = b.defined() ? b.data<T>() : nullptr;
+  const T* bp = opt_data<T>(b);
   T* yp = y.data<T>();
   for_each_sample(N, [&](int64_t n, int t) {
     const T* xn = xp + n * g.C * g.image_size();
@@ -224,7 +225,7 @@ void convt_forward_cpu(const Tensor& x, const Tensor& w, const Tensor& b, Tensor
   for (auto& c : cols) c = Tensor::empty({K * L}, x.dtype());
   const T* xp = x.data<T>();
   const T* wp = w.data<T>();
-  const T* bp = b.defined() ? b.data<T>() : nullptr;
+  const T* bp = opt_data<T>(b);
   T* yp = y.data<T>();
   for_each_sample(N, [&](int64_t n, int t) {
     T* col = cols[static_cast<size_t>(t)].template data<T>();
@@ -259,12 +260,11 @@ void convt_backward_cpu(const Tensor& x, const Tensor& w, const Tensor& dy, Tens
 }
 
 // ---------------------------------------------------------------- argument handling
+// The per-dim values in the geometry's three slots (D, H, W), right-aligned; 2-D leaves the depth slot at -1 (unused).
 std::vector<int64_t> expand_param(const std::vector<int64_t>& v, int sd, const char* op, const char* name) {
-  SEG_CHECK(v.size() == 1 || static_cast<int>(v.size()) == sd, op, ": ", name, " must have 1 or ", sd, " values, got ",
-            v.size());
-  std::vector<int64_t> r(3, 0);
-  for (int i = 0; i < sd; ++i) r[static_cast<size_t>(3 - sd + i)] = v.size() == 1 ? v[0] : v[static_cast<size_t>(i)];
-  if (sd == 2) r[0] = -1;  // unused depth slot
+  const std::vector<int64_t> d = per_spatial_dim(v, sd, op, name);
+  std::vector<int64_t> r(3, -1);
+  for (int i = 0; i < sd; ++i) r[static_cast<size_t>(3 - sd + i)] = d[static_cast<size_t>(i)];
   return r;
 }
 
@@ -353,44 +353,52 @@ Tensor conv_any(const Tensor& x, const Tensor& w, const Tensor& b, const ConvOpt
   Tensor y = Tensor::empty(p.out_shape, x.dtype(), x.device());
   const bool fast = !x.is_cuda() && onednn::usable(p.g, p.N, transposed ? p.cin : p.cout, transposed, x.dtype(),
                                                     b.defined());
-  if (x.is_cuda()) {
-    if (transposed) cuda::conv_transpose_forward(x, w, b, y, p.g);
-    else cuda::conv_forward(x, w, b, y, p.g);
-  } else if (fast) {
-    if (transposed) onednn::conv_transpose_forward(x, w, b, y, p.g, p.cin);
-    else onednn::conv_forward(x, w, b, y, p.g, p.cout);
-  } else {
-    dispatch_float(x.dtype(), op, [&](auto tag) {
-      using T = decltype(tag);
-      if (transposed) convt_forward_cpu<T>(x, w, b, y, p.g, p.cin);
-      else conv_forward_cpu<T>(x, w, b, y, p.g, p.cout);
-    });
-  }
-  const bool nx = input_needs_grad(x), nw = input_needs_grad(w), nb = input_needs_grad(b);
-  return record(op, y, {x, w, b},
-                [xs = nw ? x.detach() : Tensor(), xshape = x.shape(), ws = w.detach(), has_b = b.defined(), nx, nw, nb, p,
-                 transposed, fast](const Tensor& dy) -> std::vector<Tensor> {
-                  Tensor dx = nx ? Tensor::empty(xshape, dy.dtype(), dy.device()) : Tensor();
-                  Tensor dw = nw ? Tensor::empty(ws.shape(), dy.dtype(), dy.device()) : Tensor();
-                  Tensor db = (nb && has_b) ? Tensor::empty({p.cout}, dy.dtype(), dy.device()) : Tensor();
-                  // x is only needed for dW; pass a shape-only stand-in otherwise
-                  Tensor xin = xs.defined() ? xs : Tensor::empty({xshape[0], xshape[1]}, dy.dtype(), Device::CPU);
-                  if (dy.is_cuda()) {
-                    Tensor xc = xs.defined() ? xs : Tensor();
-                    if (transposed) cuda::conv_transpose_backward(xc, ws, dy, dx, dw, db, p.g);
-                    else cuda::conv_backward(xc, ws, dy, dx, dw, db, p.g);
-                  } else if (fast && dy.dtype() == DType::Float32) {
-                    if (transposed) onednn::conv_transpose_backward(xin, ws, dy, dx, dw, db, p.g, p.cin, has_b);
-                    else onednn::conv_backward(xin, ws, dy, dx, dw, db, p.g, p.cout, has_b);
-                  } else {
-                    dispatch_float(dy.dtype(), "conv backward", [&](auto tag) {
-                      using T = decltype(tag);
-                      if (transposed) convt_backward_cpu<T>(xin, ws, dy, dx, dw, db, p.g, p.cin);
-                      else conv_backward_cpu<T>(xin, ws, dy, dx, dw, db, p.g, p.cout);
-                    });
-                  }
-                  return {dx, dw, db};
-                });
+  on_device(
+      x, op,
+      [&] {
+        if (transposed) cuda::conv_transpose_forward(x, w, b, y, p.g);
+        else cuda::conv_forward(x, w, b, y, p.g);
+      },
+      [&](auto tag) {
+        using T = decltype(tag);
+        if (fast) {  // float32 only
+          if (transposed) onednn::conv_transpose_forward(x, w, b, y, p.g, p.cin);
+          else onednn::conv_forward(x, w, b, y, p.g, p.cout);
+        } else if (transposed) {
+          convt_forward_cpu<T>(x, w, b, y, p.g, p.cin);
+        } else {
+          conv_forward_cpu<T>(x, w, b, y, p.g, p.cout);
+        }
+      });
+  return record(op, y, {x, w, b}, [&] {
+    const bool nw = input_needs_grad(w);
+    return [xs = nw ? x.detach() : Tensor(), xshape = x.shape(), ws = w.detach(), has_b = b.defined(),
+            nx = input_needs_grad(x), nw, nb = input_needs_grad(b), p, transposed, fast,
+            op](const Tensor& dy) -> std::vector<Tensor> {
+      Tensor dx = grad_buffer(nx, xshape, dy), dw = grad_buffer(nw, ws.shape(), dy);
+      Tensor db = grad_buffer(nb && has_b, {p.cout}, dy);
+      on_device(
+          dy, op,
+          [&] {
+            if (transposed) cuda::conv_transpose_backward(xs, ws, dy, dx, dw, db, p.g);
+            else cuda::conv_backward(xs, ws, dy, dx, dw, db, p.g);
+          },
+          [&](auto tag) {
+            using T = decltype(tag);
+            // x is only needed for dW; pass a shape-only stand-in otherwise
+            const Tensor xin = xs.defined() ? xs : Tensor::empty({xshape[0], xshape[1]}, dy.dtype(), Device::CPU);
+            if (fast && dy.dtype() == DType::Float32) {
+              if (transposed) onednn::conv_transpose_backward(xin, ws, dy, dx, dw, db, p.g, p.cin, has_b);
+              else onednn::conv_backward(xin, ws, dy, dx, dw, db, p.g, p.cout, has_b);
+            } else if (transposed) {
+              convt_backward_cpu<T>(xin, ws, dy, dx, dw, db, p.g, p.cin);
+            } else {
+              conv_backward_cpu<T>(xin, ws, dy, dx, dw, db, p.g, p.cout);
+            }
+          });
+      return {dx, dw, db};
+    };
+  });
 }
 
 }  // namespace

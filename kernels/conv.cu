@@ -1,23 +1,32 @@
 // CUDA convolutions (kernels/conv_cuda.h), two paths behind the same launchers:
 //  * cuDNN (default): forward, backward data, backward filter through the legacy convolution API (deprecated in
-//    cuDNN 9 but supported); algorithms from cudnnGet*Algorithm_v7 chosen once per shape and cached; workspace from
-//    the caching allocator. FP32 runs in FMA math (no TF32) unless SEG_TF32=1, so it matches the CPU at float32
-//    tolerances; set SEG_TF32=1 for speed (PyTorch's default allows TF32 for convolutions).
+//    cuDNN 9 but supported); candidate algorithms from cudnnGet*Algorithm_v7, cached per shape; workspace from
+//    the caching allocator. As in PyTorch, an algorithm that fails (not supported, execution failed) or whose
+//    workspace cannot be allocated is dropped and the next one tried, then im2col (kernels/conv_cudnn_algo.h has the
+//    rules, tested on the CPU); tensors beyond the descriptors' 32-bit range go to im2col. FP32 runs in FMA math (no
+//    TF32) unless SEG_TF32=1, so it matches the CPU at float32 tolerances; set SEG_TF32=1 for speed (PyTorch's
+//    default allows TF32 for convolutions). Every cuDNN call that ran is counted (cudnn_conv_calls), so tests assert
+//    which path ran.
 //  * im2col + cuBLAS (SEG_CONV_IMPL=im2col, and always for reflection padding, which cuDNN lacks): per sample
 //    col = vol2col(x) (the reflection folded into the source index by conv_source_index), y = W·col, and the
 //    adjoints dW += dy·colᵀ, dx = col2vol(Wᵀ·dy). Also the fallback when cuDNN has no algorithm for a shape/dtype.
 // Transposed convolutions are hand-written, as on the CPU: y[n] = col2vol(Wᵀ·x[n]) with cuBLAS for the GEMM and a
 // gather col2vol kernel (each image element sums the column entries that land on it: no atomics, deterministic).
 // Bias add and bias gradient are small kernels shared by every path.
+#include <atomic>
 #include <climits>
+#include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <map>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <tuple>
+#include <vector>
 
 #include "kernels/conv_cuda.h"
+#include "kernels/conv_cudnn_algo.h"
 #include "kernels/cuda_util.cuh"
 
 namespace seg::cuda {
@@ -47,26 +56,23 @@ void gemm_rm(bool ta, bool tb, int64_t m, int64_t n, int64_t k, double alpha, co
 
 // ---------------------------------------------------------------- im2col kernels
 // col (K × L), K = C·kd·kh·kw rows, L = OD·OH·OW columns; consecutive threads write consecutive columns.
-template <class T>
-__global__ void vol2col_kernel(const T* img, T* col, ConvGeom g) {
-  const int64_t L = g.OD * g.OH * g.OW, K = g.C * g.kd * g.kh * g.kw;
-  SEG_GRID_STRIDE(i, K * L) {
-    const int64_t r = i / L, l = i - r * L;
-    const int64_t kx = r % g.kw, ky = (r / g.kw) % g.kh, kz = (r / (g.kw * g.kh)) % g.kd, c = r / (g.kw * g.kh * g.kd);
-    const int64_t ox = l % g.OW, oy = (l / g.OW) % g.OH, oz = l / (g.OW * g.OH);
-    const int64_t iz = conv_source_index(oz, kz, g.sd, g.pd, g.dd, g.D, g.reflect);
-    const int64_t iy = conv_source_index(oy, ky, g.sh, g.ph, g.dh, g.H, g.reflect);
-    const int64_t ix = conv_source_index(ox, kx, g.sw, g.pw, g.dw, g.W, g.reflect);
-    col[i] = (iz < 0 || iy < 0 || ix < 0) ? T(0) : img[((c * g.D + iz) * g.H + iy) * g.W + ix];
-  }
+// The image element that column entry i (row r = (c, kz, ky, kx), column l = (oz, oy, ox)) reads; -1 in zero padding.
+__device__ __forceinline__ int64_t col_source(int64_t i, const ConvGeom& g) {
+  const int64_t L = g.OD * g.OH * g.OW, r = i / L, l = i - r * L;
+  const int64_t kx = r % g.kw, ky = (r / g.kw) % g.kh, kz = (r / (g.kw * g.kh)) % g.kd, c = r / (g.kw * g.kh * g.kd);
+  const int64_t ox = l % g.OW, oy = (l / g.OW) % g.OH, oz = l / (g.OW * g.OH);
+  const int64_t iz = conv_source_index(oz, kz, g.sd, g.pd, g.dd, g.D, g.reflect);
+  const int64_t iy = conv_source_index(oy, ky, g.sh, g.ph, g.dh, g.H, g.reflect);
+  const int64_t ix = conv_source_index(ox, kx, g.sw, g.pw, g.dw, g.W, g.reflect);
+  return (iz < 0 || iy < 0 || ix < 0) ? -1 : ((c * g.D + iz) * g.H + iy) * g.W + ix;
 }
 
-// The column index along one axis that image index i receives from tap k (zero padding), or -1.
-__device__ __forceinline__ int64_t col_of(int64_t i, int64_t k, int64_t stride, int64_t pad, int64_t dil, int64_t n_out) {
-  const int64_t num = i + pad - k * dil;
-  if (num < 0 || num % stride != 0) return -1;
-  const int64_t o = num / stride;
-  return o < n_out ? o : -1;
+template <class T>
+__global__ void vol2col_kernel(const T* img, T* col, ConvGeom g) {
+  SEG_GRID_STRIDE(i, g.rows() * g.cols()) {
+    const int64_t src = col_source(i, g);
+    col[i] = src < 0 ? T(0) : img[src];
+  }
 }
 
 // img (C, D, H, W) = col2vol(col), zero padding: a gather over the taps (no atomics).
@@ -77,13 +83,13 @@ __global__ void col2vol_gather_kernel(const T* col, T* img, ConvGeom g) {
     const int64_t ix = i % g.W, iy = (i / g.W) % g.H, iz = (i / (g.W * g.H)) % g.D, c = i / S;
     double acc = 0;
     for (int64_t kz = 0; kz < g.kd; ++kz) {
-      const int64_t oz = col_of(iz, kz, g.sd, g.pd, g.dd, g.OD);
+      const int64_t oz = conv_column_index(iz, kz, g.sd, g.pd, g.dd, g.OD);
       if (oz < 0) continue;
       for (int64_t ky = 0; ky < g.kh; ++ky) {
-        const int64_t oy = col_of(iy, ky, g.sh, g.ph, g.dh, g.OH);
+        const int64_t oy = conv_column_index(iy, ky, g.sh, g.ph, g.dh, g.OH);
         if (oy < 0) continue;
         for (int64_t kx = 0; kx < g.kw; ++kx) {
-          const int64_t ox = col_of(ix, kx, g.sw, g.pw, g.dw, g.OW);
+          const int64_t ox = conv_column_index(ix, kx, g.sw, g.pw, g.dw, g.OW);
           if (ox < 0) continue;
           const int64_t r = ((c * g.kd + kz) * g.kh + ky) * g.kw + kx;
           acc += static_cast<double>(col[r * L + (oz * g.OH + oy) * g.OW + ox]);
@@ -97,15 +103,9 @@ __global__ void col2vol_gather_kernel(const T* col, T* img, ConvGeom g) {
 // img += col2vol(col) for reflection padding (several taps fold onto one element): atomics into a zeroed image.
 template <class T>
 __global__ void col2vol_atomic_kernel(const T* col, T* img, ConvGeom g) {
-  const int64_t L = g.OD * g.OH * g.OW, K = g.C * g.kd * g.kh * g.kw;
-  SEG_GRID_STRIDE(i, K * L) {
-    const int64_t r = i / L, l = i - r * L;
-    const int64_t kx = r % g.kw, ky = (r / g.kw) % g.kh, kz = (r / (g.kw * g.kh)) % g.kd, c = r / (g.kw * g.kh * g.kd);
-    const int64_t ox = l % g.OW, oy = (l / g.OW) % g.OH, oz = l / (g.OW * g.OH);
-    const int64_t iz = conv_source_index(oz, kz, g.sd, g.pd, g.dd, g.D, g.reflect);
-    const int64_t iy = conv_source_index(oy, ky, g.sh, g.ph, g.dh, g.H, g.reflect);
-    const int64_t ix = conv_source_index(ox, kx, g.sw, g.pw, g.dw, g.W, g.reflect);
-    if (iz >= 0 && iy >= 0 && ix >= 0) atomicAdd(img + ((c * g.D + iz) * g.H + iy) * g.W + ix, col[i]);
+  SEG_GRID_STRIDE(i, g.rows() * g.cols()) {
+    const int64_t src = col_source(i, g);
+    if (src >= 0) atomicAdd(img + src, col[i]);
   }
 }
 
@@ -216,7 +216,25 @@ void im2col_backward(const Tensor& x, const Tensor& w, const Tensor& dy, Tensor&
 }
 
 // ---------------------------------------------------------------- cuDNN path
+std::atomic<int64_t> g_cudnn_calls{0}, g_cudnn_fallbacks{0};
+
+bool im2col_forced() {
+  static const bool on = [] {
+    const char* v = std::getenv("SEG_CONV_IMPL");
+    return v && std::strcmp(v, "im2col") == 0;
+  }();
+  return on;
+}
+
 #ifdef SEG_WITH_CUDNN
+static_assert(conv_algo::kStatusSuccess == CUDNN_STATUS_SUCCESS && conv_algo::kStatusNotSupported == CUDNN_STATUS_NOT_SUPPORTED &&
+                  conv_algo::kStatusInternalError == CUDNN_STATUS_INTERNAL_ERROR &&
+                  conv_algo::kStatusCompilationFailed == CUDNN_STATUS_INTERNAL_ERROR_COMPILATION_FAILED &&
+                  conv_algo::kStatusHostAllocFailed == CUDNN_STATUS_INTERNAL_ERROR_HOST_ALLOCATION_FAILED &&
+                  conv_algo::kStatusDeviceAllocFailed == CUDNN_STATUS_INTERNAL_ERROR_DEVICE_ALLOCATION_FAILED &&
+                  conv_algo::kStatusExecutionFailed == CUDNN_STATUS_EXECUTION_FAILED,
+              "cuDNN's status codes differ from kernels/conv_cudnn_algo.h (cuDNN 9 is required)");
+
 bool tf32_allowed() {
   static const bool on = [] {
     const char* v = std::getenv("SEG_TF32");
@@ -225,7 +243,8 @@ bool tf32_allowed() {
   return on;
 }
 
-// Descriptors of one convolution (x, w, y at the plain convolution's shapes), destroyed with the object.
+// Descriptors of one convolution (x, w, y at the plain convolution's shapes), destroyed with the object. Callers
+// check conv_algo::fits_legacy_descriptors first, so the int conversions cannot fail.
 struct CudnnConv {
   cudnnTensorDescriptor_t x = nullptr, y = nullptr;
   cudnnFilterDescriptor_t w = nullptr;
@@ -278,40 +297,16 @@ struct CudnnConv {
   CudnnConv& operator=(const CudnnConv&) = delete;
 };
 
-// The chosen algorithm of one (direction, shape); ok = false when cuDNN offers none (the im2col path runs instead).
-struct Choice {
-  bool ok = false;
-  int algo = 0;
-  size_t workspace = 0;
-  cudnnMathType_t math = CUDNN_FMA_MATH;
-};
-
+// Per (direction, shape): the candidates still worth trying, the one that last worked first (conv_algo rules). An
+// empty list means cuDNN has no working algorithm for the problem; the im2col path runs instead.
 std::mutex g_algo_mu;
-std::map<std::string, Choice> g_algo_cache;
+std::map<std::string, std::vector<conv_algo::Candidate>> g_algo_cache;
 
 constexpr size_t kMaxWorkspace = size_t(1) << 30;
 
-// Picks the first (fastest by cuDNN's heuristics) successful algorithm that fits kMaxWorkspace and respects the
-// math mode (no tensor-op math for FP32 unless TF32 is allowed; FP64 tensor cores are IEEE-exact, so double may).
-template <class Perf>
-Choice pick(const Perf* perf, int count, bool allow_tensor_ops) {
-  Choice c;
-  for (int i = 0; i < count; ++i) {
-    if (perf[i].status != CUDNN_STATUS_SUCCESS || perf[i].memory > kMaxWorkspace) continue;
-    const bool tensor_op = perf[i].mathType == CUDNN_TENSOR_OP_MATH ||
-                           perf[i].mathType == CUDNN_TENSOR_OP_MATH_ALLOW_CONVERSION;
-    if (!allow_tensor_ops && tensor_op) continue;
-    c.ok = true;
-    c.algo = static_cast<int>(perf[i].algo);
-    c.workspace = perf[i].memory;
-    c.math = allow_tensor_ops ? perf[i].mathType : CUDNN_FMA_MATH;
-    break;
-  }
-  return c;
-}
-
-// direction 0: forward, 1: backward data, 2: backward filter.
-Choice choose(const CudnnConv& d, int direction, bool is_double, const char* op) {
+// direction 0: forward, 1: backward data, 2: backward filter. FP32 takes no tensor-op math unless TF32 is allowed;
+// FP64 tensor cores are IEEE-exact, so double may.
+std::vector<conv_algo::Candidate> candidates(const CudnnConv& d, int direction, bool is_double, const char* op) {
   const std::string key = std::to_string(direction) + "|" + d.key;
   {
     std::lock_guard<std::mutex> lock(g_algo_mu);
@@ -319,90 +314,126 @@ Choice choose(const CudnnConv& d, int direction, bool is_double, const char* op)
     if (it != g_algo_cache.end()) return it->second;
   }
   const bool tensor_ops = is_double || tf32_allowed();
-  Choice c;
+  const std::initializer_list<int> tensor_math = {CUDNN_TENSOR_OP_MATH, CUDNN_TENSOR_OP_MATH_ALLOW_CONVERSION};
+  std::vector<conv_algo::Candidate> list;
   int n = 0;
   if (direction == 0) {
     cudnnConvolutionFwdAlgoPerf_t perf[CUDNN_CONVOLUTION_FWD_ALGO_COUNT];
     SEG_CUDNN_CHECK(cudnnGetConvolutionForwardAlgorithm_v7(cudnn(), d.x, d.w, d.conv, d.y,
                                                            CUDNN_CONVOLUTION_FWD_ALGO_COUNT, &n, perf), op);
-    c = pick(perf, n, tensor_ops);
+    list = conv_algo::usable_candidates(perf, n, tensor_ops, kMaxWorkspace, tensor_math, CUDNN_FMA_MATH);
   } else if (direction == 1) {
     cudnnConvolutionBwdDataAlgoPerf_t perf[CUDNN_CONVOLUTION_BWD_DATA_ALGO_COUNT];
     SEG_CUDNN_CHECK(cudnnGetConvolutionBackwardDataAlgorithm_v7(cudnn(), d.w, d.y, d.conv, d.x,
                                                                 CUDNN_CONVOLUTION_BWD_DATA_ALGO_COUNT, &n, perf), op);
-    c = pick(perf, n, tensor_ops);
+    list = conv_algo::usable_candidates(perf, n, tensor_ops, kMaxWorkspace, tensor_math, CUDNN_FMA_MATH);
   } else {
     cudnnConvolutionBwdFilterAlgoPerf_t perf[CUDNN_CONVOLUTION_BWD_FILTER_ALGO_COUNT];
     SEG_CUDNN_CHECK(cudnnGetConvolutionBackwardFilterAlgorithm_v7(cudnn(), d.x, d.y, d.conv, d.w,
                                                                   CUDNN_CONVOLUTION_BWD_FILTER_ALGO_COUNT, &n, perf), op);
-    c = pick(perf, n, tensor_ops);
+    list = conv_algo::usable_candidates(perf, n, tensor_ops, kMaxWorkspace, tensor_math, CUDNN_FMA_MATH);
   }
+  if (list.empty())
+    std::fprintf(stderr, "%s: cuDNN suggests no usable algorithm for %s (direction %d); using im2col + cuBLAS\n", op,
+                 d.key.c_str(), direction);
   std::lock_guard<std::mutex> lock(g_algo_mu);
-  g_algo_cache[key] = c;
-  return c;
+  g_algo_cache[key] = list;
+  return list;
 }
 
-bool use_cudnn(const ConvGeom& g) {
-  static const bool im2col = [] {
-    const char* v = std::getenv("SEG_CONV_IMPL");
-    return v && std::strcmp(v, "im2col") == 0;
-  }();
-  return !g.reflect && !im2col;
+// Runs one direction with the first candidate that works (`run(candidate, workspace)` returns cuDNN's status): a
+// candidate whose workspace cannot be allocated or whose status means "not this algorithm" is dropped and the next
+// tried; other statuses throw. Returns false (and says so once per problem) when none worked: im2col runs instead.
+template <class Run>
+bool run_cudnn(const CudnnConv& d, int direction, bool is_double, const char* op, Run run) {
+  std::vector<conv_algo::Candidate> list = candidates(d, direction, is_double, op);
+  const size_t before = list.size();
+  const bool ran = conv_algo::run_first_working(list, [&](const conv_algo::Candidate& c) {
+    std::optional<DeviceBuffer> ws;
+    try {
+      ws.emplace(c.workspace);
+    } catch (const Error& e) {
+      // engine/device.cu's out-of-memory message (pinned by CudaDevice.OutOfMemoryIsAClearError); anything else is real
+      if (std::string(e.what()).find("out of GPU memory") == std::string::npos) throw;
+      return conv_algo::Outcome::TryNext;
+    }
+    SEG_CUDNN_CHECK(cudnnSetConvolutionMathType(d.conv, static_cast<cudnnMathType_t>(c.math)), op);
+    const cudnnStatus_t st = run(c, ws->get());
+    if (st == CUDNN_STATUS_SUCCESS) return conv_algo::Outcome::Ran;
+    if (!conv_algo::try_next_after(static_cast<int>(st)))
+      check_failed(op, "cudnnConvolution* (algorithm from cudnnGet*Algorithm_v7)", cudnnGetErrorString(st), __FILE__,
+                   __LINE__);
+    (void)cudaGetLastError();  // a failed launch inside cuDNN must not be reported by our next launch check
+    return conv_algo::Outcome::TryNext;
+  });
+  if (list.size() != before) {
+    const std::string key = std::to_string(direction) + "|" + d.key;
+    std::lock_guard<std::mutex> lock(g_algo_mu);
+    g_algo_cache[key] = list;
+    if (!ran)
+      std::fprintf(stderr, "%s: no cuDNN algorithm worked for %s (direction %d); using im2col + cuBLAS\n", op,
+                   d.key.c_str(), direction);
+  }
+  if (ran) g_cudnn_calls++;
+  else g_cudnn_fallbacks++;
+  return ran;
+}
+
+// cuDNN is wanted for this convolution: built, not switched off, zero padding (cuDNN has no reflection padding).
+bool use_cudnn(const ConvGeom& g) { return !g.reflect && !im2col_forced(); }
+
+// The legacy descriptors are 32-bit: larger problems go to im2col (64-bit indices, GEMMs per sample).
+bool fits_cudnn(int64_t N, int64_t Cout, const ConvGeom& g) {
+  return conv_algo::fits_legacy_descriptors(N * g.C * g.image_size(), Cout * g.rows(), N * Cout * g.cols());
 }
 
 cudnnDataType_t cudnn_type(DType t) { return t == DType::Float64 ? CUDNN_DATA_DOUBLE : CUDNN_DATA_FLOAT; }
 
-// Runs the forward through cuDNN; false when cuDNN has no algorithm (nothing was written).
+// Runs the forward through cuDNN; false when no cuDNN algorithm worked (nothing was written).
 template <class T>
 bool cudnn_forward(const Tensor& x, const Tensor& w, const Tensor& b, Tensor& y, const ConvGeom& g) {
   const char* op = "conv forward (cuda, cuDNN)";
   const int64_t N = x.size(0), Cout = w.size(0);
+  if (!fits_cudnn(N, Cout, g)) {
+    g_cudnn_fallbacks++;
+    return false;
+  }
   CudnnConv d(N, Cout, g, static_cast<int>(x.dim()), cudnn_type(x.dtype()), op);
-  const Choice c = choose(d, 0, std::is_same_v<T, double>, op);
-  if (!c.ok) return false;
-  SEG_CUDNN_CHECK(cudnnSetConvolutionMathType(d.conv, c.math), op);
-  DeviceBuffer ws(c.workspace);
   const T one = 1, zero = 0;
-  SEG_CUDNN_CHECK(cudnnConvolutionForward(cudnn(), &one, d.x, x.data<T>(), d.w, w.data<T>(), d.conv,
-                                          static_cast<cudnnConvolutionFwdAlgo_t>(c.algo), ws.get(), c.workspace, &zero,
-                                          d.y, y.data<T>()),
-                  op);
-  launch_add_bias<T>(y.data<T>(), b, N, Cout, g.cols(), op);
-  return true;
+  const bool ok = run_cudnn(d, 0, std::is_same_v<T, double>, op, [&](const conv_algo::Candidate& c, void* ws) {
+    return cudnnConvolutionForward(cudnn(), &one, d.x, x.data<T>(), d.w, w.data<T>(), d.conv,
+                                   static_cast<cudnnConvolutionFwdAlgo_t>(c.algo), ws, c.workspace, &zero, d.y,
+                                   y.data<T>());
+  });
+  if (ok) launch_add_bias<T>(y.data<T>(), b, N, Cout, g.cols(), op);
+  return ok;
 }
 
-// dx and/or dw through cuDNN; returns the gradients it could not compute (a cuDNN gap) as false flags.
+// dx and/or dw through cuDNN; a gradient that no cuDNN algorithm could compute keeps its flag false (im2col then).
 template <class T>
 void cudnn_backward(const Tensor& x, const Tensor& w, const Tensor& dy, Tensor& dx, Tensor& dw, const ConvGeom& g,
                     bool& dx_done, bool& dw_done) {
   const char* op = "conv backward (cuda, cuDNN)";
   const int64_t N = dy.size(0), Cout = w.size(0);
+  if (!fits_cudnn(N, Cout, g)) {
+    g_cudnn_fallbacks += int(dx.defined()) + int(dw.defined());
+    return;
+  }
   CudnnConv d(N, Cout, g, static_cast<int>(dy.dim()), cudnn_type(dy.dtype()), op);
   const T one = 1, zero = 0;
-  if (dx.defined()) {
-    const Choice c = choose(d, 1, std::is_same_v<T, double>, op);
-    if (c.ok) {
-      SEG_CUDNN_CHECK(cudnnSetConvolutionMathType(d.conv, c.math), op);
-      DeviceBuffer ws(c.workspace);
-      SEG_CUDNN_CHECK(cudnnConvolutionBackwardData(cudnn(), &one, d.w, w.data<T>(), d.y, dy.data<T>(), d.conv,
-                                                   static_cast<cudnnConvolutionBwdDataAlgo_t>(c.algo), ws.get(),
-                                                   c.workspace, &zero, d.x, dx.data<T>()),
-                      op);
-      dx_done = true;
-    }
-  }
-  if (dw.defined()) {
-    const Choice c = choose(d, 2, std::is_same_v<T, double>, op);
-    if (c.ok) {
-      SEG_CUDNN_CHECK(cudnnSetConvolutionMathType(d.conv, c.math), op);
-      DeviceBuffer ws(c.workspace);
-      SEG_CUDNN_CHECK(cudnnConvolutionBackwardFilter(cudnn(), &one, d.x, x.data<T>(), d.y, dy.data<T>(), d.conv,
-                                                     static_cast<cudnnConvolutionBwdFilterAlgo_t>(c.algo), ws.get(),
-                                                     c.workspace, &zero, d.w, dw.data<T>()),
-                      op);
-      dw_done = true;
-    }
-  }
+  const bool dbl = std::is_same_v<T, double>;
+  if (dx.defined())
+    dx_done = run_cudnn(d, 1, dbl, op, [&](const conv_algo::Candidate& c, void* ws) {
+      return cudnnConvolutionBackwardData(cudnn(), &one, d.w, w.data<T>(), d.y, dy.data<T>(), d.conv,
+                                          static_cast<cudnnConvolutionBwdDataAlgo_t>(c.algo), ws, c.workspace, &zero,
+                                          d.x, dx.data<T>());
+    });
+  if (dw.defined())
+    dw_done = run_cudnn(d, 2, dbl, op, [&](const conv_algo::Candidate& c, void* ws) {
+      return cudnnConvolutionBackwardFilter(cudnn(), &one, d.x, x.data<T>(), d.y, dy.data<T>(), d.conv,
+                                            static_cast<cudnnConvolutionBwdFilterAlgo_t>(c.algo), ws, c.workspace,
+                                            &zero, d.w, dw.data<T>());
+    });
 }
 #endif
 
@@ -478,6 +509,30 @@ void conv_transpose_backward(const Tensor& x, const Tensor& w, const Tensor& dy,
     }
     launch_bias_grad<T>(dy.data<T>(), db, N, Cout, S, op);
   });
+}
+
+// ---------------------------------------------------------------- which path runs
+#ifdef SEG_WITH_CUDNN
+bool cudnn_built() { return true; }
+#else
+bool cudnn_built() { return false; }
+#endif
+bool cudnn_selected() { return cudnn_built() && !im2col_forced(); }
+int64_t cudnn_conv_calls() { return g_cudnn_calls.load(); }
+int64_t cudnn_conv_fallbacks() { return g_cudnn_fallbacks.load(); }
+
+std::string conv_path() {
+  std::string s;
+#ifdef SEG_WITH_CUDNN
+  const size_t v = cudnnGetVersion();
+  s = "cuDNN " + std::to_string(CUDNN_MAJOR) + "." + std::to_string(CUDNN_MINOR) + "." + std::to_string(CUDNN_PATCHLEVEL) +
+      " (library loaded: " + std::to_string(v / 10000) + "." + std::to_string(v / 100 % 100) + "." + std::to_string(v % 100) +
+      ", math " + (tf32_allowed() ? "TF32 allowed (SEG_TF32)" : "FP32 FMA") + ")";
+  s += im2col_forced() ? ", switched off by SEG_CONV_IMPL=im2col: im2col + cuBLAS" : "; im2col + cuBLAS for reflection padding";
+#else
+  s = "im2col + cuBLAS (built without cuDNN)";
+#endif
+  return s;
 }
 
 }  // namespace seg::cuda

@@ -17,10 +17,10 @@ struct ConvGeom {
   int64_t dd = 1, dh = 1, dw = 1;
   int64_t OD = 1, OH = 1, OW = 1;         // column grid
   bool reflect = false;                   // reflection padding instead of zeros
-  int64_t ksize() const { return kd * kh * kw; }
-  int64_t rows() const { return C * kd * kh * kw; }
-  int64_t cols() const { return OD * OH * OW; }
-  int64_t image_size() const { return D * H * W; }
+  SEG_HD int64_t ksize() const { return kd * kh * kw; }
+  SEG_HD int64_t rows() const { return C * kd * kh * kw; }
+  SEG_HD int64_t cols() const { return OD * OH * OW; }
+  SEG_HD int64_t image_size() const { return D * H * W; }
 };
 
 // Image coordinate for column coordinate o and kernel tap k along one axis; -1 when it falls in zero padding.
@@ -31,6 +31,16 @@ SEG_HD int64_t conv_source_index(int64_t o, int64_t k, int64_t stride, int64_t p
   if (i < 0) i = -i;                 // reflect about 0 (edge not repeated), as torch 'reflect'
   if (i >= n) i = 2 * (n - 1) - i;
   return (i >= 0 && i < n) ? i : -1;
+}
+
+// The inverse map with zero padding: the column coordinate o whose tap k reads image coordinate i
+// (i = o·stride − pad + k·dil), or -1 when no column position does (off the stride grid, or outside [0, n_cols)).
+// A transposed convolution's source index: its image grid is the output, its column grid the input.
+SEG_HD int64_t conv_column_index(int64_t i, int64_t k, int64_t stride, int64_t pad, int64_t dil, int64_t n_cols) {
+  const int64_t num = i + pad - k * dil;
+  if (num < 0 || num % stride != 0) return -1;
+  const int64_t o = num / stride;
+  return o < n_cols ? o : -1;
 }
 
 }  // namespace seg

@@ -1,7 +1,7 @@
 // The CPU fast path for float32 convolutions through oneDNN (Debian's libdnnl, the library PyTorch's CPU convolutions
 // use), beside the im2col + BLAS reference in conv.cpp — the CPU counterpart of cuDNN beside our CUDA kernels.
 // Key decision: oneDNN is an accelerator, never the definition: float64 (the gradient-check suite), reflection padding
-// and any geometry oneDNN declines go to im2col, and tests/kernels compares the two paths on random shapes.
+// and any geometry oneDNN declines go to im2col, and tests/cpu_paths compares the two paths on random shapes.
 // SEG_CPU_CONV=im2col in the environment (or set_enabled(false)) turns the fast path off.
 #pragma once
 #include "engine/tensor.h"

@@ -10,6 +10,7 @@
 
 #include "engine/autograd.h"
 #include "kernels/coordconv_cuda.h"
+#include "kernels/op_util.h"
 #include "kernels/shape_ops.h"
 
 namespace seg {
@@ -52,7 +53,7 @@ void coordconv_add_cpu(T* y, int64_t N, const T* wc, const T* bias, const CoordG
   const AxisTables<T> tb(g);
   const int64_t OD = g.ax[0].n_out, OH = g.ax[1].n_out, OW = g.ax[2].n_out, kd = g.ax[0].k, kh = g.ax[1].k,
                 kw = g.ax[2].k, L = g.out_size(), C = g.cout;
-#pragma omp parallel if (N * C * L > (1 << 14))  // tiny maps (gradchecks) stay serial
+#pragma omp parallel if (N * C * L > kParallelGrain)  // tiny maps (gradchecks) stay serial
   {
     std::vector<T> P(static_cast<size_t>(kw)), Q(static_cast<size_t>(kw)), row(static_cast<size_t>(OW));
 #pragma omp for schedule(static)
@@ -103,7 +104,7 @@ void coordconv_grad_cpu(const T* dy, int64_t N, T* dwc, T* db, const CoordGeom& 
   const AxisTables<T> tb(g);
   const int64_t OD = g.ax[0].n_out, OH = g.ax[1].n_out, OW = g.ax[2].n_out, kd = g.ax[0].k, kh = g.ax[1].k,
                 kw = g.ax[2].k, L = g.out_size(), C = g.cout, K = g.taps();
-#pragma omp parallel if (N * C * L > (1 << 14))
+#pragma omp parallel if (N * C * L > kParallelGrain)
   {
     std::vector<double> s(static_cast<size_t>(OW)), rv(static_cast<size_t>(kw)), rx(static_cast<size_t>(kw)),
         acc(static_cast<size_t>(3 * K));
@@ -165,42 +166,29 @@ void coordconv_grad_cpu(const T* dy, int64_t N, T* dwc, T* db, const CoordGeom& 
   }
 }
 
-std::vector<int64_t> per_axis(const std::vector<int64_t>& v, int sd, const char* op, const char* name) {
-  SEG_CHECK(v.size() == 1 || static_cast<int>(v.size()) == sd, op, ": ", name, " must have 1 or ", sd, " values, got ",
-            v.size());
-  std::vector<int64_t> r(static_cast<size_t>(sd));
-  for (int i = 0; i < sd; ++i) r[static_cast<size_t>(i)] = v.size() == 1 ? v[0] : v[static_cast<size_t>(i)];
-  return r;
-}
-
 // The node that adds bias + coordinate map to the image convolution's output y (consumed: written in place).
 Tensor coord_add(const char* op, const Tensor& y, const Tensor& wc, const Tensor& bias, const CoordGeom& g) {
   Tensor out = y.detach();  // same storage: nothing else reads y (a conv's backward does not need its output)
-  if (out.is_cuda()) {
-    cuda::coordconv_add(out, wc, bias, g);
-  } else {
-    dispatch_float(out.dtype(), op, [&](auto tag) {
-      using T = decltype(tag);
-      coordconv_add_cpu<T>(out.data<T>(), out.size(0), wc.data<T>(), bias.defined() ? bias.data<T>() : nullptr, g);
-    });
-  }
-  const bool nw = input_needs_grad(wc), nb = input_needs_grad(bias);
-  return record(op, out, {y, wc, bias}, [g, nw, nb, wshape = wc.shape(), has_b = bias.defined(),
-                                        op](const Tensor& dy) -> std::vector<Tensor> {
-    Tensor dwc = nw ? Tensor::empty(wshape, dy.dtype(), dy.device()) : Tensor();
-    Tensor db = (nb && has_b) ? Tensor::empty({g.cout}, dy.dtype(), dy.device()) : Tensor();
-    if (dwc.defined() || db.defined()) {
-      if (dy.is_cuda()) {
-        cuda::coordconv_grad(dy, dwc, db, g);
-      } else {
-        dispatch_float(dy.dtype(), op, [&](auto tag) {
-          using T = decltype(tag);
-          coordconv_grad_cpu<T>(dy.data<T>(), dy.size(0), dwc.defined() ? dwc.data<T>() : nullptr,
-                                db.defined() ? db.data<T>() : nullptr, g);
-        });
+  on_device(
+      out, op, [&] { cuda::coordconv_add(out, wc, bias, g); },
+      [&](auto tag) {
+        using T = decltype(tag);
+        coordconv_add_cpu<T>(out.data<T>(), out.size(0), wc.data<T>(), opt_data<T>(bias), g);
+      });
+  return record(op, out, {y, wc, bias}, [&] {
+    return [g, nw = input_needs_grad(wc), nb = input_needs_grad(bias), wshape = wc.shape(), has_b = bias.defined(),
+            op](const Tensor& dy) -> std::vector<Tensor> {
+      Tensor dwc = grad_buffer(nw, wshape, dy), db = grad_buffer(nb && has_b, {g.cout}, dy);
+      if (dwc.defined() || db.defined()) {
+        on_device(
+            dy, op, [&] { cuda::coordconv_grad(dy, dwc, db, g); },
+            [&](auto tag) {
+              using T = decltype(tag);
+              coordconv_grad_cpu<T>(dy.data<T>(), dy.size(0), opt_data<T>(dwc), opt_data<T>(db), g);
+            });
       }
-    }
-    return {dy, dwc, db};
+      return {dy, dwc, db};
+    };
   });
 }
 
@@ -231,8 +219,8 @@ Tensor coordconv_any(const Tensor& x, const Tensor& w, const Tensor& b, const Co
   const int64_t K = shape_numel(Shape(w.shape().begin() + 2, w.shape().end()));
   g.w_so = transposed ? K : sd * K;
   g.w_sc = transposed ? cout * K : K;
-  const auto st = per_axis(opt.stride, sd, op, "stride"), pa = per_axis(opt.padding, sd, op, "padding"),
-             di = per_axis(opt.dilation, sd, op, "dilation");
+  const auto st = per_spatial_dim(opt.stride, sd, op, "stride"), pa = per_spatial_dim(opt.padding, sd, op, "padding"),
+             di = per_spatial_dim(opt.dilation, sd, op, "dilation");
   for (int i = 0; i < sd; ++i) {
     CoordAxis& a = g.ax[3 - sd + i];
     const auto s = static_cast<size_t>(i);

@@ -74,7 +74,7 @@ void coordconv_add(Tensor& y, const Tensor& wc, const Tensor& bias, const CoordG
   dispatch_float(y.dtype(), "coordconv (cuda)", [&](auto tag) {
     using T = decltype(tag);
     coord_add_kernel<T><<<grid_for(CL), kThreads, 0, stream()>>>(y.data<T>(), y.size(0), wc.data<T>(),
-                                                                 ptr_or_null<T>(bias), g, g.out_size());
+                                                                 opt_data<T>(bias), g, g.out_size());
     SEG_LAUNCH_CHECK("coordconv (cuda)");
   });
 }

@@ -47,10 +47,8 @@ SEG_HD bool coord_axis_tap(const CoordAxis& a, int64_t o, int64_t t, double* coo
     i = conv_source_index(o, t, a.stride, a.pad, a.dil, a.n_in, a.reflect);
     if (i < 0) return false;
   } else {
-    const int64_t num = o + a.pad - t * a.dil;
-    if (num < 0 || num % a.stride != 0) return false;
-    i = num / a.stride;
-    if (i >= a.n_in) return false;
+    i = conv_column_index(o, t, a.stride, a.pad, a.dil, a.n_in);  // the output is the transposed conv's image grid
+    if (i < 0) return false;
   }
   *coord = a.lo + a.step * static_cast<double>(i);
   return true;

@@ -8,12 +8,11 @@
 
 #include "engine/autograd.h"
 #include "kernels/dropout_cuda.h"
+#include "kernels/op_util.h"
 
 namespace seg {
 
 namespace {
-
-constexpr int64_t kParallelGrain = 1 << 15;
 
 // y[i] = x[i] · factor(i); one Philox call per block of four draws (uniform_at's four words per counter).
 template <class T>
@@ -43,16 +42,14 @@ void scale_planes_cpu(const T* x, const T* f, T* y, int64_t planes, int64_t S) {
 void check_p(double p, const char* op) { SEG_CHECK(p >= 0.0 && p <= 1.0, op, ": p must be in [0, 1], got ", p); }
 
 Tensor scale_planes(const Tensor& x, const Tensor& f, const char* op) {
-  Tensor y = Tensor::empty(x.shape(), x.dtype(), x.device());
-  if (x.is_cuda()) {
-    cuda::scale_planes(x, f, y);
-  } else {
-    dispatch_float(x.dtype(), op, [&](auto tag) {
-      using T = decltype(tag);
-      const int64_t planes = f.numel();
-      scale_planes_cpu(x.data<T>(), f.data<T>(), y.data<T>(), planes, planes ? x.numel() / planes : 0);
-    });
-  }
+  Tensor y = empty_like(x);
+  on_device(
+      x, op, [&] { cuda::scale_planes(x, f, y); },
+      [&](auto tag) {
+        using T = decltype(tag);
+        const int64_t planes = f.numel();
+        scale_planes_cpu(x.data<T>(), f.data<T>(), y.data<T>(), planes, planes ? x.numel() / planes : 0);
+      });
   return y;
 }
 
@@ -63,17 +60,17 @@ Tensor channel_dropout_impl(const Tensor& x, double p, bool training, Generator&
   const int64_t planes = x.size(0) * x.size(1);
   const uint64_t seed = gen.seed(), offset = gen.reserve(static_cast<uint64_t>(planes));
   Tensor f = Tensor::empty({planes}, x.dtype(), x.device());
-  if (x.is_cuda()) {
-    cuda::dropout_channel_factors(f, seed, offset, p);
-  } else {
-    dispatch_float(x.dtype(), op, [&](auto tag) {
-      using T = decltype(tag);
-      T* fp = f.data<T>();
-      for (int64_t q = 0; q < planes; ++q) fp[q] = static_cast<T>(dropout_factor(seed, offset, q, p));
-    });
-  }
+  on_device(
+      x, op, [&] { cuda::dropout_channel_factors(f, seed, offset, p); },
+      [&](auto tag) {
+        using T = decltype(tag);
+        T* fp = f.data<T>();
+        for (int64_t q = 0; q < planes; ++q) fp[q] = static_cast<T>(dropout_factor(seed, offset, q, p));
+      });
   Tensor y = scale_planes(x, f, op);
-  return record(op, y, {x}, [f, op](const Tensor& g) -> std::vector<Tensor> { return {scale_planes(g, f, op)}; });
+  return record(op, y, {x}, [&] {
+    return [f, op](const Tensor& g) -> std::vector<Tensor> { return {scale_planes(g, f, op)}; };
+  });
 }
 
 }  // namespace
@@ -85,19 +82,17 @@ Tensor dropout(const Tensor& x, double p, bool training, Generator& gen) {
   if (!training || p == 0.0) return x;
   const uint64_t seed = gen.seed(), offset = gen.reserve(static_cast<uint64_t>(x.numel()));
   auto apply = [seed, offset, p, op](const Tensor& in) {
-    Tensor out = Tensor::empty(in.shape(), in.dtype(), in.device());
-    if (in.is_cuda()) {
-      cuda::dropout_apply(in, out, seed, offset, p);
-    } else {
-      dispatch_float(in.dtype(), op, [&](auto tag) {
-        using T = decltype(tag);
-        dropout_apply_cpu(in.data<T>(), out.data<T>(), in.numel(), seed, offset, p);
-      });
-    }
+    Tensor out = empty_like(in);
+    on_device(
+        in, op, [&] { cuda::dropout_apply(in, out, seed, offset, p); },
+        [&](auto tag) {
+          using T = decltype(tag);
+          dropout_apply_cpu(in.data<T>(), out.data<T>(), in.numel(), seed, offset, p);
+        });
     return out;
   };
   Tensor y = apply(x);
-  return record(op, y, {x}, [apply](const Tensor& g) -> std::vector<Tensor> { return {apply(g)}; });
+  return record(op, y, {x}, [&] { return [apply](const Tensor& g) -> std::vector<Tensor> { return {apply(g)}; }; });
 }
 
 Tensor dropout2d(const Tensor& x, double p, bool training, Generator& gen) {

@@ -6,12 +6,11 @@
 
 #include "engine/autograd.h"
 #include "kernels/elementwise_cuda.h"
+#include "kernels/op_util.h"
 
 namespace seg {
 
 namespace {
-
-constexpr int64_t kParallelGrain = 1 << 15;
 
 // Calls f(std::integral_constant<Op, op>) — the op as a compile-time constant, so every loop below is compiled once per
 // op with the formula's switch folded away and can be vectorised (a run-time switch per element cannot).
@@ -29,17 +28,6 @@ void with_unary_op(UnaryOp op, F&& f) {
 template <class F>
 void with_binary_op(BinaryOp op, F&& f) {
   with_const_op<BinaryOp, BinaryOp::Add, BinaryOp::Sub, BinaryOp::Mul, BinaryOp::Div>(op, f);
-}
-
-// Broadcast strides of `s` (right-aligned) inside `out`: 0 where s has size 1 or lacks the dimension.
-std::vector<int64_t> broadcast_strides(const Shape& s, const Shape& out) {
-  std::vector<int64_t> st(out.size(), 0);
-  int64_t stride = 1;
-  for (int64_t i = static_cast<int64_t>(s.size()) - 1, j = static_cast<int64_t>(out.size()) - 1; i >= 0; --i, --j) {
-    st[static_cast<size_t>(j)] = s[static_cast<size_t>(i)] == 1 ? 0 : stride;
-    stride *= s[static_cast<size_t>(i)];
-  }
-  return st;
 }
 
 // Offset of output element `idx` in an operand with broadcast strides `st`.
@@ -115,14 +103,12 @@ Shape broadcast_shapes(const Shape& a, const Shape& b, const char* op) {
 Tensor sum_to_shape(const Tensor& g, const Shape& shape) {
   if (g.shape() == shape) return g;
   Tensor out = Tensor::empty(shape, g.dtype(), g.device());
-  if (g.is_cuda()) {
-    cuda::sum_to_shape(g, out);
-    return out;
-  }
-  dispatch_float(g.dtype(), "sum_to_shape", [&](auto tag) {
-    using T = decltype(tag);
-    sum_to_cpu(g.data<T>(), g.shape(), out.data<T>(), shape);
-  });
+  on_device(
+      g, "sum_to_shape", [&] { cuda::sum_to_shape(g, out); },
+      [&](auto tag) {
+        using T = decltype(tag);
+        sum_to_cpu(g.data<T>(), g.shape(), out.data<T>(), shape);
+      });
   return out;
 }
 
@@ -138,15 +124,14 @@ static const char* binary_name(BinaryOp op) {
 
 static Tensor binary_grad(BinaryOp op, int which, const Tensor& a, const Tensor& b, const Tensor& g) {
   if ((op == BinaryOp::Add || (op == BinaryOp::Sub && which == 0))) return sum_to_shape(g, which ? b.shape() : a.shape());
-  Tensor full = Tensor::empty(g.shape(), g.dtype(), g.device());
-  if (g.is_cuda()) {
-    cuda::binary_grad(op, which, a, b, g, full);
-  } else {
-    dispatch_float(g.dtype(), binary_name(op), [&](auto tag) {
-      using T = decltype(tag);
-      binary_grad_cpu(op, which, a.data<T>(), a.shape(), b.data<T>(), b.shape(), g.data<T>(), full.data<T>(), g.shape());
-    });
-  }
+  Tensor full = empty_like(g);
+  on_device(
+      g, binary_name(op), [&] { cuda::binary_grad(op, which, a, b, g, full); },
+      [&](auto tag) {
+        using T = decltype(tag);
+        binary_grad_cpu(op, which, a.data<T>(), a.shape(), b.data<T>(), b.shape(), g.data<T>(), full.data<T>(),
+                        g.shape());
+      });
   return sum_to_shape(full, which ? b.shape() : a.shape());
 }
 
@@ -157,20 +142,21 @@ Tensor binary(BinaryOp op, const Tensor& a, const Tensor& b) {
   check_same_dtype_device(a, b, name);
   const Shape ys = broadcast_shapes(a.shape(), b.shape(), name);
   Tensor y = Tensor::empty(ys, a.dtype(), a.device());
-  if (a.is_cuda()) {
-    cuda::binary(op, a, b, y);
-  } else {
-    dispatch_float(a.dtype(), name, [&](auto tag) {
-      using T = decltype(tag);
-      binary_cpu(op, a.data<T>(), a.shape(), b.data<T>(), b.shape(), y.data<T>(), ys);
-    });
-  }
-  const bool need_a = input_needs_grad(a), need_b = input_needs_grad(b);
-  return record(name, y, {a, b}, [op, a = need_b || op != BinaryOp::Add ? a.detach() : Tensor(),
-                                  b = need_a || op != BinaryOp::Add ? b.detach() : Tensor(), as = a.shape(),
-                                  bs = b.shape(), need_a, need_b](const Tensor& g) -> std::vector<Tensor> {
-    if (op == BinaryOp::Add) return {need_a ? sum_to_shape(g, as) : Tensor(), need_b ? sum_to_shape(g, bs) : Tensor()};
-    return {need_a ? binary_grad(op, 0, a, b, g) : Tensor(), need_b ? binary_grad(op, 1, a, b, g) : Tensor()};
+  on_device(
+      a, name, [&] { cuda::binary(op, a, b, y); },
+      [&](auto tag) {
+        using T = decltype(tag);
+        binary_cpu(op, a.data<T>(), a.shape(), b.data<T>(), b.shape(), y.data<T>(), ys);
+      });
+  return record(name, y, {a, b}, [&] {
+    const bool need_a = input_needs_grad(a), need_b = input_needs_grad(b);
+    return [op, a = need_b || op != BinaryOp::Add ? a.detach() : Tensor(),
+            b = need_a || op != BinaryOp::Add ? b.detach() : Tensor(), as = a.shape(), bs = b.shape(), need_a,
+            need_b](const Tensor& g) -> std::vector<Tensor> {
+      if (op == BinaryOp::Add)
+        return {need_a ? sum_to_shape(g, as) : Tensor(), need_b ? sum_to_shape(g, bs) : Tensor()};
+      return {need_a ? binary_grad(op, 0, a, b, g) : Tensor(), need_b ? binary_grad(op, 1, a, b, g) : Tensor()};
+    };
   });
 }
 
@@ -193,49 +179,47 @@ static bool backward_reads_output(UnaryOp op) {
 Tensor unary(UnaryOp op, const Tensor& x, double p, double q) {
   const char* name = unary_name(op);
   check_float(x, name, "input");
-  Tensor y = Tensor::empty(x.shape(), x.dtype(), x.device());
+  Tensor y = empty_like(x);
   const int64_t n = x.numel();
-  if (x.is_cuda()) {
-    cuda::unary_forward(op, x, y, p, q);
-  } else {
-    dispatch_float(x.dtype(), name, [&](auto tag) {
-      using T = decltype(tag);
-      const T* xp = x.data<T>();
-      T* yp = y.data<T>();
-      const T pp = static_cast<T>(p), qq = static_cast<T>(q);
-      with_unary_op(op, [&](auto c) {
+  on_device(
+      x, name, [&] { cuda::unary_forward(op, x, y, p, q); },
+      [&](auto tag) {
+        using T = decltype(tag);
+        const T* xp = x.data<T>();
+        T* yp = y.data<T>();
+        const T pp = static_cast<T>(p), qq = static_cast<T>(q);
+        with_unary_op(op, [&](auto c) {
 #pragma omp parallel for if (n > kParallelGrain)
-        for (int64_t i = 0; i < n; ++i) yp[i] = unary_forward(c.value, xp[i], pp, qq);
+          for (int64_t i = 0; i < n; ++i) yp[i] = unary_forward(c.value, xp[i], pp, qq);
+        });
       });
-    });
-  }
-  const bool use_y = backward_reads_output(op);
-  return record(name, y, {x}, [op, p, q, xs = use_y ? Tensor() : x.detach(), ys = use_y ? y.detach() : Tensor()](
-                                  const Tensor& g) -> std::vector<Tensor> {
-    Tensor dx = Tensor::empty(g.shape(), g.dtype(), g.device());
-    if (g.is_cuda()) {
-      cuda::unary_backward(op, xs, ys, g, dx, p, q);
+  return record(name, y, {x}, [&] {
+    const bool use_y = backward_reads_output(op);
+    return [op, p, q, name, xs = use_y ? Tensor() : x.detach(),
+            ys = use_y ? y.detach() : Tensor()](const Tensor& g) -> std::vector<Tensor> {
+      Tensor dx = empty_like(g);
+      on_device(
+          g, name, [&] { cuda::unary_backward(op, xs, ys, g, dx, p, q); },
+          [&](auto tag) {
+            using T = decltype(tag);
+            const int64_t m = g.numel();
+            const T* xp = opt_data<T>(xs);
+            const T* yp = opt_data<T>(ys);
+            const T* gp = g.data<T>();
+            T* dp = dx.data<T>();
+            const T pp = static_cast<T>(p), qq = static_cast<T>(q);
+            with_unary_op(op, [&](auto c) {
+              if (xp) {  // backward reads the input
+#pragma omp parallel for if (m > kParallelGrain)
+                for (int64_t i = 0; i < m; ++i) dp[i] = unary_backward(c.value, xp[i], T(0), gp[i], pp, qq);
+              } else {   // backward reads the output
+#pragma omp parallel for if (m > kParallelGrain)
+                for (int64_t i = 0; i < m; ++i) dp[i] = unary_backward(c.value, T(0), yp[i], gp[i], pp, qq);
+              }
+            });
+          });
       return {dx};
-    }
-    const int64_t m = g.numel();
-    dispatch_float(g.dtype(), "unary backward", [&](auto tag) {
-      using T = decltype(tag);
-      const T* xp = xs.defined() ? xs.data<T>() : nullptr;
-      const T* yp = ys.defined() ? ys.data<T>() : nullptr;
-      const T* gp = g.data<T>();
-      T* dp = dx.data<T>();
-      const T pp = static_cast<T>(p), qq = static_cast<T>(q);
-      with_unary_op(op, [&](auto c) {
-        if (xp) {  // backward reads the input
-#pragma omp parallel for if (m > kParallelGrain)
-          for (int64_t i = 0; i < m; ++i) dp[i] = unary_backward(c.value, xp[i], T(0), gp[i], pp, qq);
-        } else {   // backward reads the output
-#pragma omp parallel for if (m > kParallelGrain)
-          for (int64_t i = 0; i < m; ++i) dp[i] = unary_backward(c.value, T(0), yp[i], gp[i], pp, qq);
-        }
-      });
-    });
-    return {dx};
+    };
   });
 }
 
@@ -256,18 +240,16 @@ Tensor clamp(const Tensor& x, double lo, double hi) { return unary(UnaryOp::Clam
 void add_inplace(Tensor& acc, const Tensor& g) {
   check_same_shape(acc, g, "add_inplace");
   check_same_dtype_device(acc, g, "add_inplace");
-  if (acc.is_cuda()) {
-    cuda::add_inplace(acc, g);
-    return;
-  }
-  const int64_t n = acc.numel();
-  dispatch_float(acc.dtype(), "add_inplace", [&](auto tag) {
-    using T = decltype(tag);
-    T* a = acc.data<T>();
-    const T* b = g.data<T>();
+  on_device(
+      acc, "add_inplace", [&] { cuda::add_inplace(acc, g); },
+      [&](auto tag) {
+        using T = decltype(tag);
+        const int64_t n = acc.numel();
+        T* a = acc.data<T>();
+        const T* b = g.data<T>();
 #pragma omp parallel for if (n > kParallelGrain)
-    for (int64_t i = 0; i < n; ++i) a[i] += b[i];
-  });
+        for (int64_t i = 0; i < n; ++i) a[i] += b[i];
+      });
 }
 
 }  // namespace seg

@@ -17,21 +17,16 @@ struct Bcast {
   int64_t sa[kMaxDims] = {}, sb[kMaxDims] = {};
 };
 
-void strides_into(const Shape& s, const Shape& out, int64_t* st) {
-  int64_t stride = 1;
-  for (int64_t i = static_cast<int64_t>(s.size()) - 1, j = static_cast<int64_t>(out.size()) - 1; i >= 0; --i, --j) {
-    st[j] = s[static_cast<size_t>(i)] == 1 ? 0 : stride;
-    stride *= s[static_cast<size_t>(i)];
-  }
-}
-
 Bcast make_bcast(const Shape& as, const Shape& bs, const Shape& ys) {
   SEG_CHECK(ys.size() <= static_cast<size_t>(kMaxDims), "broadcast: at most ", kMaxDims, " dims");
   Bcast b;
   b.nd = static_cast<int>(ys.size());
-  for (int d = 0; d < b.nd; ++d) b.out[d] = ys[static_cast<size_t>(d)];
-  strides_into(as, ys, b.sa);
-  strides_into(bs, ys, b.sb);
+  const std::vector<int64_t> sa = broadcast_strides(as, ys), sb = broadcast_strides(bs, ys);
+  for (int d = 0; d < b.nd; ++d) {
+    b.out[d] = ys[static_cast<size_t>(d)];
+    b.sa[d] = sa[static_cast<size_t>(d)];
+    b.sb[d] = sb[static_cast<size_t>(d)];
+  }
   return b;
 }
 
@@ -148,7 +143,7 @@ void unary_backward(UnaryOp op, const Tensor& x, const Tensor& y, const Tensor& 
   if (n == 0) return;
   dispatch_float(g.dtype(), "unary backward (cuda)", [&](auto tag) {
     using T = decltype(tag);
-    unary_backward_kernel<T><<<grid_for(n), kThreads, 0, stream()>>>(op, ptr_or_null<T>(x), ptr_or_null<T>(y),
+    unary_backward_kernel<T><<<grid_for(n), kThreads, 0, stream()>>>(op, opt_data<T>(x), opt_data<T>(y),
                                                                        g.data<T>(), dx.data<T>(), n, static_cast<T>(p),
                                                                        static_cast<T>(q));
     SEG_LAUNCH_CHECK("unary backward (cuda)");

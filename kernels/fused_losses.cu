@@ -123,16 +123,14 @@ void balanced_bce_backward(const Tensor& logits, const Tensor& target, const Ten
 void dice_forward(const Tensor& p, const Tensor& target, Tensor& sums, Tensor& loss, double eps) {
   NvtxRange r("dice_loss");
   const char* op = "dice_loss (cuda)";
-  const int64_t N = p.size(0), K = p.size(1), S = p.numel() / (N * K), planes = N * K;
-  SEG_CHECK(planes <= 65535, op, ": at most 65535 (n, k) planes, got ", planes);
+  const int64_t N = p.size(0), K = p.size(1), S = p.numel() / (N * K);
+  const PlaneChunks pc = plane_chunks(N * K, S, op);
   cuda_memset_zero(sums.raw(), static_cast<size_t>(sums.numel()) * sizeof(double));
-  const int64_t want = std::max<int64_t>(1, static_cast<int64_t>(sm_count()) * 8 / planes);
-  const int64_t chunk = std::max<int64_t>(kThreads * 4, (S + want - 1) / want);
-  const dim3 grid(static_cast<unsigned>(std::max<int64_t>(1, (S + chunk - 1) / chunk)), static_cast<unsigned>(planes));
   dispatch_float(p.dtype(), op, [&](auto tag) {
     using T = decltype(tag);
     if (S > 0) {
-      dice_sums_kernel<T><<<grid, kThreads, 0, stream()>>>(p.data<T>(), target.data<T>(), K, S, chunk, sums.data<double>());
+      dice_sums_kernel<T><<<pc.grid, kThreads, 0, stream()>>>(p.data<T>(), target.data<T>(), K, S, pc.chunk,
+                                                              sums.data<double>());
       SEG_LAUNCH_CHECK(op);
     }
     dice_finish_kernel<T><<<1, 1, 0, stream()>>>(sums.data<double>(), K, eps, loss.data<T>());

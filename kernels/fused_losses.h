@@ -1,7 +1,7 @@
 // Fused losses of the papers (differentiable w.r.t. the prediction; targets are constants): balanced BCE with logits
 // (paper 3's edge loss), Dice (sums over batch and space per class), and the extended log-barrier (paper 5).
 // Key decision: each loss is one pass forward (all its sums reduced at once, in double) and one pass backward,
-// instead of a chain of elementwise ops and full-size temporaries. Definitions: ../shared/opcheck-format.md.
+// instead of a chain of elementwise ops and full-size temporaries. Definitions: docs/opcheck-format.md.
 #pragma once
 #include "engine/tensor.h"
 

@@ -1,5 +1,5 @@
 // Per-element arithmetic of the fused losses (balanced BCE with logits, Dice, extended log-barrier), shared by the
-// CPU and CUDA backends. Definitions: ../shared/opcheck-format.md ("Ops of this project").
+// CPU and CUDA backends. Definitions: docs/opcheck-format.md ("Ops of this project").
 #pragma once
 #include <cmath>
 

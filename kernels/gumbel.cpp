@@ -5,6 +5,7 @@
 #include "engine/autograd.h"
 #include "kernels/elementwise.h"
 #include "kernels/gumbel_cuda.h"
+#include "kernels/op_util.h"
 #include "kernels/softmax.h"
 
 namespace seg {
@@ -13,16 +14,14 @@ Tensor gumbel_noise(const Shape& shape, Generator& gen, DType dtype, Device devi
   Tensor out = Tensor::empty(shape, dtype, device);
   const int64_t n = out.numel();
   const uint64_t seed = gen.seed(), offset = gen.reserve(static_cast<uint64_t>(n));
-  if (out.is_cuda()) {
-    cuda::gumbel_noise(out, seed, offset);
-    return out;
-  }
-  dispatch_float(dtype, "gumbel_noise", [&](auto tag) {
-    using T = decltype(tag);
-    T* p = out.data<T>();
-#pragma omp parallel for if (n > (1 << 14))
-    for (int64_t i = 0; i < n; ++i) p[i] = static_cast<T>(gumbel_at(seed, offset, static_cast<uint64_t>(i)));
-  });
+  on_device(
+      out, "gumbel_noise", [&] { cuda::gumbel_noise(out, seed, offset); },
+      [&](auto tag) {
+        using T = decltype(tag);
+        T* p = out.data<T>();
+#pragma omp parallel for if (n > kParallelGrain)
+        for (int64_t i = 0; i < n; ++i) p[i] = static_cast<T>(gumbel_at(seed, offset, static_cast<uint64_t>(i)));
+      });
   return out;
 }
 
@@ -35,26 +34,24 @@ Tensor one_hot_argmax(const Tensor& x, int64_t dim) {
   for (int64_t d = 0; d < dim; ++d) outer *= x.size(d);
   for (int64_t d = dim + 1; d < nd; ++d) inner *= x.size(d);
   const int64_t size = x.size(dim);
-  Tensor y = Tensor::empty(x.shape(), x.dtype(), x.device());
-  if (x.is_cuda()) {
-    cuda::one_hot_argmax(x, y, outer, size, inner);
-    return y;
-  }
-  dispatch_float(x.dtype(), "one_hot_argmax", [&](auto tag) {
-    using T = decltype(tag);
-    const T* p = x.data<T>();
-    T* q = y.data<T>();
-#pragma omp parallel for if (outer * inner > (1 << 12))
-    for (int64_t oi = 0; oi < outer * inner; ++oi) {
-      const int64_t o = oi / inner, i = oi % inner;
-      const T* src = p + o * size * inner + i;
-      T* dst = q + o * size * inner + i;
-      int64_t best = 0;
-      for (int64_t s = 1; s < size; ++s)
-        if (src[s * inner] > src[best * inner]) best = s;
-      for (int64_t s = 0; s < size; ++s) dst[s * inner] = s == best ? T(1) : T(0);
-    }
-  });
+  Tensor y = empty_like(x);
+  on_device(
+      x, "one_hot_argmax", [&] { cuda::one_hot_argmax(x, y, outer, size, inner); },
+      [&](auto tag) {
+        using T = decltype(tag);
+        const T* p = x.data<T>();
+        T* q = y.data<T>();
+#pragma omp parallel for if (outer * inner * size > kParallelGrain)
+        for (int64_t oi = 0; oi < outer * inner; ++oi) {
+          const int64_t o = oi / inner, i = oi % inner;
+          const T* src = p + o * size * inner + i;
+          T* dst = q + o * size * inner + i;
+          int64_t best = 0;
+          for (int64_t s = 1; s < size; ++s)
+            if (src[s * inner] > src[best * inner]) best = s;
+          for (int64_t s = 0; s < size; ++s) dst[s * inner] = s == best ? T(1) : T(0);
+        }
+      });
   return y;
 }
 
@@ -68,7 +65,8 @@ Tensor gumbel_softmax_with_noise(const Tensor& logits, const Tensor& noise, doub
   const Tensor soft = softmax(scale(add(logits, noise.detach()), 1.0 / tau), dim);
   if (!hard) return soft;
   Tensor y = one_hot_argmax(soft.detach(), dim);
-  return record("gumbel_softmax_hard", y, {soft}, [](const Tensor& g) -> std::vector<Tensor> { return {g}; });
+  return record("gumbel_softmax_hard", y, {soft},
+                [] { return [](const Tensor& g) -> std::vector<Tensor> { return {g}; }; });
 }
 
 Tensor gumbel_softmax(const Tensor& logits, double tau, bool hard, Generator& gen, int64_t dim) {

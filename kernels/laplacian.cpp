@@ -4,6 +4,7 @@
 
 #include "engine/autograd.h"
 #include "kernels/laplacian_cuda.h"
+#include "kernels/op_util.h"
 
 namespace seg {
 
@@ -15,7 +16,7 @@ void laplacian_cpu(const T* p, const T* g, T* out, int64_t planes, int64_t D, in
   int o[13][3];
   const int n = laplacian_half_offsets(conn, o);
   const int64_t S = D * H * W;
-#pragma omp parallel for schedule(static) if (planes * S > (1 << 12))
+#pragma omp parallel for schedule(static) if (planes * S * n > kParallelGrain)  // n stencil pairs per pixel
   for (int64_t pl = 0; pl < planes; ++pl) {
     const T* src = p + pl * S;
     if (!backward) {
@@ -47,25 +48,23 @@ Tensor laplacian_quadratic(const Tensor& p, int connectivity) {
             connectivity);
   const int64_t N = p.size(0), K = p.size(1), D = three ? p.size(2) : 1, H = p.size(-2), W = p.size(-1);
   Tensor q = Tensor::empty({N, K}, p.dtype(), p.device());
-  if (p.is_cuda()) {
-    cuda::laplacian_forward(p, q, connectivity);
-  } else {
-    dispatch_float(p.dtype(), op, [&](auto tag) {
-      using T = decltype(tag);
-      laplacian_cpu<T>(p.data<T>(), nullptr, q.data<T>(), N * K, D, H, W, connectivity, false);
-    });
-  }
-  return record(op, q, {p}, [ps = p.detach(), connectivity, N, K, D, H, W](const Tensor& g) -> std::vector<Tensor> {
-    Tensor dp = Tensor::empty(ps.shape(), g.dtype(), g.device());
-    if (g.is_cuda()) {
-      cuda::laplacian_backward(ps, g, dp, connectivity);
-    } else {
-      dispatch_float(g.dtype(), "laplacian_quadratic", [&](auto tag) {
+  on_device(
+      p, op, [&] { cuda::laplacian_forward(p, q, connectivity); },
+      [&](auto tag) {
         using T = decltype(tag);
-        laplacian_cpu<T>(ps.data<T>(), g.data<T>(), dp.data<T>(), N * K, D, H, W, connectivity, true);
+        laplacian_cpu<T>(p.data<T>(), nullptr, q.data<T>(), N * K, D, H, W, connectivity, false);
       });
-    }
-    return {dp};
+  return record(op, q, {p}, [&] {
+    return [ps = p.detach(), connectivity, N, K, D, H, W, op](const Tensor& g) -> std::vector<Tensor> {
+      Tensor dp = empty_like(ps);
+      on_device(
+          g, op, [&] { cuda::laplacian_backward(ps, g, dp, connectivity); },
+          [&](auto tag) {
+            using T = decltype(tag);
+            laplacian_cpu<T>(ps.data<T>(), g.data<T>(), dp.data<T>(), N * K, D, H, W, connectivity, true);
+          });
+      return {dp};
+    };
   });
 }
 

@@ -1,5 +1,5 @@
 // The quadratic form pᵀLp of the grid graph's Laplacian per (sample, class) map (paper 5's length descriptor), as a
-// stencil, never a matrix; differentiable w.r.t. p (gradient 2·Lp). Definition: ../shared/opcheck-format.md.
+// stencil, never a matrix; differentiable w.r.t. p (gradient 2·Lp). Definition: docs/opcheck-format.md.
 #pragma once
 #include "engine/tensor.h"
 

@@ -4,6 +4,7 @@
 
 #include "engine/autograd.h"
 #include "kernels/moments_cuda.h"
+#include "kernels/op_util.h"
 
 namespace seg {
 
@@ -12,7 +13,7 @@ namespace {
 template <class T>
 void moments_cpu(const T* p, T* m, int64_t planes, int64_t D, int64_t H, int64_t W, int sd) {
   const int nm = sd == 2 ? kMoments2d : kMoments3d;
-#pragma omp parallel for schedule(static) if (planes * D * H * W > (1 << 14))
+#pragma omp parallel for schedule(static) if (planes * D * H * W > kParallelGrain)
   for (int64_t pl = 0; pl < planes; ++pl) {
     double acc[kMoments3d] = {0};
     const T* src = p + pl * D * H * W;
@@ -35,7 +36,7 @@ void moments_cpu(const T* p, T* m, int64_t planes, int64_t D, int64_t H, int64_t
 template <class T>
 void moments_backward_cpu(const T* g, T* dp, int64_t planes, int64_t D, int64_t H, int64_t W, int sd) {
   const int nm = sd == 2 ? kMoments2d : kMoments3d;
-#pragma omp parallel for schedule(static) if (planes * D * H * W > (1 << 14))
+#pragma omp parallel for schedule(static) if (planes * D * H * W > kParallelGrain)
   for (int64_t pl = 0; pl < planes; ++pl) {
     double gm[kMoments3d];
     for (int i = 0; i < nm; ++i) gm[i] = static_cast<double>(g[pl * nm + i]);
@@ -60,25 +61,23 @@ Tensor moments_any(const Tensor& p, int sd) {
   const int64_t N = p.size(0), K = p.size(1), D = sd == 3 ? p.size(2) : 1, H = p.size(-2), W = p.size(-1);
   const int nm = sd == 2 ? kMoments2d : kMoments3d;
   Tensor m = Tensor::empty({N, K, nm}, p.dtype(), p.device());
-  if (p.is_cuda()) {
-    cuda::moments_forward(p, m, sd);
-  } else {
-    dispatch_float(p.dtype(), op, [&](auto tag) {
-      using T = decltype(tag);
-      moments_cpu<T>(p.data<T>(), m.data<T>(), N * K, D, H, W, sd);
-    });
-  }
-  return record(op, m, {p}, [ps = p.shape(), sd, op, N, K, D, H, W](const Tensor& g) -> std::vector<Tensor> {
-    Tensor dp = Tensor::empty(ps, g.dtype(), g.device());
-    if (g.is_cuda()) {
-      cuda::moments_backward(g, dp, sd);
-    } else {
-      dispatch_float(g.dtype(), op, [&](auto tag) {
+  on_device(
+      p, op, [&] { cuda::moments_forward(p, m, sd); },
+      [&](auto tag) {
         using T = decltype(tag);
-        moments_backward_cpu<T>(g.data<T>(), dp.data<T>(), N * K, D, H, W, sd);
+        moments_cpu<T>(p.data<T>(), m.data<T>(), N * K, D, H, W, sd);
       });
-    }
-    return {dp};
+  return record(op, m, {p}, [&] {
+    return [ps = p.shape(), sd, op, N, K, D, H, W](const Tensor& g) -> std::vector<Tensor> {
+      Tensor dp = Tensor::empty(ps, g.dtype(), g.device());
+      on_device(
+          g, op, [&] { cuda::moments_backward(g, dp, sd); },
+          [&](auto tag) {
+            using T = decltype(tag);
+            moments_backward_cpu<T>(g.data<T>(), dp.data<T>(), N * K, D, H, W, sd);
+          });
+      return {dp};
+    };
   });
 }
 

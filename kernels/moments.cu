@@ -58,17 +58,14 @@ void moments_forward(const Tensor& p, Tensor& m, int sd) {
   const int64_t planes = p.size(0) * p.size(1), D = sd == 3 ? p.size(2) : 1, H = p.size(-2), W = p.size(-1);
   const int64_t S = D * H * W, nm = sd == 2 ? kMoments2d : kMoments3d;
   if (planes == 0) return;
-  SEG_CHECK(planes <= 65535, op, ": at most 65535 (n, k) planes, got ", planes);
+  const PlaneChunks pc = plane_chunks(planes, S, op);
   DeviceBuffer acc(static_cast<size_t>(planes * nm) * sizeof(double));
   SEG_CUDA_CHECK(cudaMemsetAsync(acc.get(), 0, acc.bytes(), stream()), op);
-  // ~8 blocks per SM in total, chunks of at least 4 pixels per thread.
-  const int64_t want = std::max<int64_t>(1, static_cast<int64_t>(sm_count()) * 8 / planes);
-  const int64_t chunk = std::max<int64_t>(kThreads * 4, (S + want - 1) / want);
-  const dim3 grid(static_cast<unsigned>(std::max<int64_t>(1, (S + chunk - 1) / chunk)), static_cast<unsigned>(planes));
   dispatch_float(p.dtype(), op, [&](auto tag) {
     using T = decltype(tag);
     if (S > 0) {
-      moments_kernel<T><<<grid, kThreads, 0, stream()>>>(p.data<T>(), acc.as<double>(), planes, D, H, W, sd, chunk);
+      moments_kernel<T><<<pc.grid, kThreads, 0, stream()>>>(p.data<T>(), acc.as<double>(), planes, D, H, W, sd,
+                                                            pc.chunk);
       SEG_LAUNCH_CHECK(op);
     }
     cast_kernel<T><<<grid_for(planes * nm), kThreads, 0, stream()>>>(acc.as<double>(), m.data<T>(), planes * nm);

@@ -1,5 +1,5 @@
 // Raw moments up to order 2 of each class map (paper 5's shape descriptors are built on them), one pass over the
-// tensor with double accumulation; differentiable w.r.t. p. Definitions: ../shared/opcheck-format.md and
+// tensor with double accumulation; differentiable w.r.t. p. Definitions: docs/opcheck-format.md and
 // kernels/moments_math.h.
 #pragma once
 #include "engine/tensor.h"

@@ -9,6 +9,7 @@
 #include "engine/autograd.h"
 #include "kernels/elementwise.h"
 #include "kernels/nll_cuda.h"
+#include "kernels/op_util.h"
 #include "kernels/reduce.h"
 #include "kernels/softmax.h"
 
@@ -80,21 +81,22 @@ Tensor nll_loss(const Tensor& input, const Tensor& target, const Tensor& weight,
   double wsum = 0;
   int64_t bad = INT64_MIN;
   bool has_bad = false;
-  if (input.is_cuda()) {
-    Tensor ws = Tensor::empty({1}, input.dtype(), input.device());
-    cuda::nll_forward(input, target, weight, ignore_index, per, ws, &bad);
-    has_bad = bad != INT64_MIN;
-    wsum = ws.item();
-  } else {
-    dispatch_float(input.dtype(), "nll_loss", [&](auto tag) {
-      using T = decltype(tag);
-      int64_t b = INT64_MIN;
-      nll_forward_cpu(input.data<T>(), target.data<int64_t>(), weight.defined() ? weight.data<T>() : nullptr, N, C, S,
-                      ignore_index, per.data<T>(), wsum, b);
-      has_bad = b != INT64_MIN;
-      bad = b;
-    });
-  }
+  on_device(
+      input, "nll_loss",
+      [&] {
+        Tensor ws = Tensor::empty({1}, input.dtype(), input.device());
+        cuda::nll_forward(input, target, weight, ignore_index, per, ws, &bad);
+        has_bad = bad != INT64_MIN;
+        wsum = ws.item();
+      },
+      [&](auto tag) {
+        using T = decltype(tag);
+        int64_t b = INT64_MIN;
+        nll_forward_cpu(input.data<T>(), target.data<int64_t>(), opt_data<T>(weight), N, C, S, ignore_index,
+                        per.data<T>(), wsum, b);
+        has_bad = b != INT64_MIN;
+        bad = b;
+      });
   SEG_CHECK(!has_bad, "nll_loss: target contains class ", bad, " outside [0, ", C, ") (ignore_index is ", ignore_index, ")");
   Tensor out;
   double factor = 1.0;
@@ -111,21 +113,20 @@ Tensor nll_loss(const Tensor& input, const Tensor& target, const Tensor& weight,
     }
   }
   const bool per_elem = reduction == Reduction::None;
-  return record("nll_loss", out.detach(), {input},
-                [t = target, w = weight.defined() ? weight.detach() : Tensor(), ignore_index, per_elem, factor, N, C, S,
-                 xs = input.shape()](const Tensor& g) -> std::vector<Tensor> {
-                  Tensor dx = Tensor::empty(xs, g.dtype(), g.device());
-                  if (g.is_cuda()) {
-                    cuda::nll_backward(t, w, ignore_index, g, per_elem, factor, dx);
-                  } else {
-                    dispatch_float(g.dtype(), "nll_loss backward", [&](auto tag) {
-                      using T = decltype(tag);
-                      nll_backward_cpu(t.data<int64_t>(), w.defined() ? w.data<T>() : nullptr, N, C, S, ignore_index,
-                                       g.data<T>(), per_elem, factor, dx.data<T>());
-                    });
-                  }
-                  return {dx};
-                });
+  return record("nll_loss", out.detach(), {input}, [&] {
+    return [t = target, w = saved(weight), ignore_index, per_elem, factor, N, C, S,
+            xs = input.shape()](const Tensor& g) -> std::vector<Tensor> {
+      Tensor dx = Tensor::empty(xs, g.dtype(), g.device());
+      on_device(
+          g, "nll_loss", [&] { cuda::nll_backward(t, w, ignore_index, g, per_elem, factor, dx); },
+          [&](auto tag) {
+            using T = decltype(tag);
+            nll_backward_cpu(t.data<int64_t>(), opt_data<T>(w), N, C, S, ignore_index, g.data<T>(), per_elem, factor,
+                             dx.data<T>());
+          });
+      return {dx};
+    };
+  });
 }
 
 Tensor cross_entropy(const Tensor& logits, const Tensor& target, const Tensor& weight, int64_t ignore_index,

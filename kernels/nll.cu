@@ -69,7 +69,7 @@ void nll_forward(const Tensor& input, const Tensor& target, const Tensor& weight
     using T = decltype(tag);
     if (N * S > 0)
       nll_forward_kernel<T><<<grid_for(N * S), kThreads, 0, stream()>>>(input.data<T>(), target.data<int64_t>(),
-                                                                          ptr_or_null<T>(weight), N, C, S, ignore_index,
+                                                                          opt_data<T>(weight), N, C, S, ignore_index,
                                                                           per.data<T>(), ws, bad);
     SEG_LAUNCH_CHECK("nll_loss (cuda)");
     cast_kernel<T><<<1, 1, 0, stream()>>>(ws, wsum.data<T>());
@@ -88,7 +88,7 @@ void nll_backward(const Tensor& target, const Tensor& weight, int64_t ignore_ind
   if (N * C * S == 0) return;
   dispatch_float(dinput.dtype(), "nll_loss backward (cuda)", [&](auto tag) {
     using T = decltype(tag);
-    nll_backward_kernel<T><<<grid_for(N * C * S), kThreads, 0, stream()>>>(target.data<int64_t>(), ptr_or_null<T>(weight),
+    nll_backward_kernel<T><<<grid_for(N * C * S), kThreads, 0, stream()>>>(target.data<int64_t>(), opt_data<T>(weight),
                                                                              N, C, S, ignore_index, g.data<T>(),
                                                                              g_per_element, factor, dinput.data<T>());
     SEG_LAUNCH_CHECK("nll_loss backward (cuda)");

@@ -9,12 +9,11 @@
 
 #include "engine/autograd.h"
 #include "kernels/norm_cuda.h"
+#include "kernels/op_util.h"
 
 namespace seg {
 
 namespace {
-
-constexpr int64_t kParallelGrain = 1 << 14;
 
 // The plane sums below keep kLanes independent double accumulators (combined at the end): one running sum is a chain
 // of dependent additions the compiler may not reorder, which left the BatchNorm passes of a 256² CNN at about a
@@ -82,14 +81,27 @@ void plane_grad_sums(const T* x, const T* g, int64_t planes, int64_t S, const st
   }
 }
 
-// y = (x − mean[p])·scale[p] + bias[p] per plane.
+// The forward's last pass, per plane p of channel c: y = (x − mean[p])·scale[p] + offset[p] with
+// scale = invstd·w[c] and offset = b[c] (1 and 0 without affine parameters).
+struct PlaneAffine {
+  std::vector<double> mean, scale, offset;
+  explicit PlaneAffine(int64_t planes)
+      : mean(static_cast<size_t>(planes)), scale(static_cast<size_t>(planes)), offset(static_cast<size_t>(planes)) {}
+  template <class T>
+  void set(int64_t p, int64_t c, double m, double invstd, const T* w, const T* b) {
+    const size_t q = static_cast<size_t>(p);
+    mean[q] = m;
+    scale[q] = invstd * (w ? w[c] : 1.0);
+    offset[q] = b ? b[c] : 0.0;
+  }
+};
+
 template <class T>
-void plane_apply(const T* x, T* y, int64_t planes, int64_t S, const std::vector<double>& mean,
-                 const std::vector<double>& scale, const std::vector<double>& bias) {
+void plane_apply(const T* x, T* y, int64_t planes, int64_t S, const PlaneAffine& k) {
 #pragma omp parallel for if (planes * S > kParallelGrain)
   for (int64_t p = 0; p < planes; ++p) {
     const size_t q = static_cast<size_t>(p);
-    const T m = static_cast<T>(mean[q]), a = static_cast<T>(scale[q]), b = static_cast<T>(bias[q]);
+    const T m = static_cast<T>(k.mean[q]), a = static_cast<T>(k.scale[q]), b = static_cast<T>(k.offset[q]);
     const T* xp = x + p * S;
     T* yp = y + p * S;
     for (int64_t i = 0; i < S; ++i) yp[i] = norm_apply(xp[i], m, a, b);
@@ -112,10 +124,40 @@ void plane_dx(const T* x, const T* g, T* dx, int64_t planes, int64_t S, const st
   }
 }
 
-struct NCS {
-  int64_t N, C, S;
+// The backward's two passes over (x, dy), per plane p: first the sums sg = Σg and sgx = Σg·(x − mean[p]), then, once
+// the family has set each plane's coefficients, dx = norm_dx(g, x, mean[p], w_invstd[p], k[p], c[p]).
+struct PlaneBackward {
+  int64_t planes = 0, S = 0;
+  std::vector<double> mean, sg, sgx, w_invstd, k, c;
+  void set(int64_t p, double wi, double kk, double cc) {
+    const size_t q = static_cast<size_t>(p);
+    w_invstd[q] = wi;
+    k[q] = kk;
+    c[q] = cc;
+  }
 };
-NCS ncs_of(const Tensor& x) { return {x.size(0), x.size(1), x.size(1) ? x.numel() / (x.size(0) * x.size(1)) : 0}; }
+
+// The first pass; mean_of(p) is the mean of plane p's normalisation group.
+template <class T, class MeanOf>
+PlaneBackward first_backward_pass(const Tensor& x, const Tensor& dy, MeanOf mean_of) {
+  const auto [N, C, S] = ncs_of(x);
+  PlaneBackward b;
+  b.planes = N * C;
+  b.S = S;
+  const size_t P = static_cast<size_t>(b.planes);
+  b.mean.resize(P);
+  for (int64_t p = 0; p < b.planes; ++p) b.mean[static_cast<size_t>(p)] = mean_of(p);
+  plane_grad_sums(x.data<T>(), dy.data<T>(), b.planes, S, b.mean, b.sg, b.sgx);
+  b.w_invstd.assign(P, 0.0);
+  b.k.assign(P, 0.0);
+  b.c.assign(P, 0.0);
+  return b;
+}
+
+template <class T>
+void second_backward_pass(const Tensor& x, const Tensor& dy, const PlaneBackward& b, Tensor& dx) {
+  if (dx.defined()) plane_dx(x.data<T>(), dy.data<T>(), dx.data<T>(), b.planes, b.S, b.mean, b.w_invstd, b.k, b.c);
+}
 
 void check_param(const Tensor& p, const Tensor& x, int64_t C, const char* op, const char* arg) {
   if (!p.defined()) return;
@@ -124,19 +166,14 @@ void check_param(const Tensor& p, const Tensor& x, int64_t C, const char* op, co
   SEG_CHECK(p.dim() == 1 && p.size(0) == C, op, ": ", arg, " must be (", C, "), got ", p.describe());
 }
 
-template <class T>
-const T* data_or_null(const Tensor& t) {
-  return t.defined() ? t.data<T>() : nullptr;
-}
-
 // ---------------------------------------------------------------- batch norm
 template <class T>
 void bn_forward_cpu(const Tensor& x, const Tensor& weight, const Tensor& bias, const Tensor& rm, const Tensor& rv,
                     bool training, double momentum, double eps, Tensor& y, Tensor& mean_t, Tensor& invstd_t) {
   const auto [N, C, S] = ncs_of(x);
   const T* xp = x.data<T>();
-  const T* w = data_or_null<T>(weight);
-  const T* b = data_or_null<T>(bias);
+  const T* w = opt_data<T>(weight);
+  const T* b = opt_data<T>(bias);
   T* mo = mean_t.data<T>();
   T* io = invstd_t.data<T>();
   std::vector<double> mean(static_cast<size_t>(C)), invstd(static_cast<size_t>(C));
@@ -145,8 +182,8 @@ void bn_forward_cpu(const Tensor& x, const Tensor& weight, const Tensor& bias, c
     for (int64_t p = 0; p < N * C; ++p) shift[static_cast<size_t>(p)] = S ? xp[(p % C) * S] : 0.0;
     plane_moments(xp, N * C, S, shift, s1, s2);
     const double M = static_cast<double>(N * S);
-    T* rmp = rm.defined() ? rm.data<T>() : nullptr;
-    T* rvp = rv.defined() ? rv.data<T>() : nullptr;
+    T* rmp = opt_data<T>(rm);
+    T* rvp = opt_data<T>(rv);
     for (int64_t c = 0; c < C; ++c) {
       double a = 0, q = 0, var = 0;
       for (int64_t n = 0; n < N; ++n) {
@@ -166,56 +203,39 @@ void bn_forward_cpu(const Tensor& x, const Tensor& weight, const Tensor& bias, c
       invstd[static_cast<size_t>(c)] = norm_invstd(rvp[c], eps);
     }
   }
-  const size_t P = static_cast<size_t>(N * C);
-  std::vector<double> pm(P), scale(P), off(P);
+  PlaneAffine k(N * C);
   for (int64_t c = 0; c < C; ++c) {
     const size_t ci = static_cast<size_t>(c);
     mo[c] = static_cast<T>(mean[ci]);
     io[c] = static_cast<T>(invstd[ci]);
-    for (int64_t n = 0; n < N; ++n) {
-      const size_t p = static_cast<size_t>(n * C + c);
-      pm[p] = mean[ci];
-      scale[p] = invstd[ci] * (w ? w[c] : 1.0);
-      off[p] = b ? b[c] : 0.0;
-    }
+    for (int64_t n = 0; n < N; ++n) k.set(n * C + c, c, mean[ci], invstd[ci], w, b);
   }
-  plane_apply(xp, y.data<T>(), N * C, S, pm, scale, off);
+  plane_apply(xp, y.data<T>(), N * C, S, k);
 }
 
 template <class T>
 void bn_backward_cpu(const Tensor& x, const Tensor& weight, const Tensor& dy, const Tensor& mean_t,
                      const Tensor& invstd_t, bool training, Tensor& dx, Tensor& dw, Tensor& db) {
   const auto [N, C, S] = ncs_of(x);
-  const T* xp = x.data<T>();
-  const T* gp = dy.data<T>();
-  const T* w = data_or_null<T>(weight);
+  const T* w = opt_data<T>(weight);
   const T* mo = mean_t.data<T>();
   const T* io = invstd_t.data<T>();
-  const size_t P = static_cast<size_t>(N * C);
-  std::vector<double> mean(P), sg, sgx;
-  for (size_t p = 0; p < P; ++p) mean[p] = mo[p % static_cast<size_t>(C)];
-  plane_grad_sums(xp, gp, N * C, S, mean, sg, sgx);
-  std::vector<double> wi(P), k(P, 0.0), cc(P, 0.0);
+  PlaneBackward pb = first_backward_pass<T>(x, dy, [&](int64_t p) { return static_cast<double>(mo[p % C]); });
   const double M = static_cast<double>(N * S);
   for (int64_t c = 0; c < C; ++c) {
     double a = 0, q = 0;
     for (int64_t n = 0; n < N; ++n) {
-      a += sg[static_cast<size_t>(n * C + c)];
-      q += sgx[static_cast<size_t>(n * C + c)];
+      a += pb.sg[static_cast<size_t>(n * C + c)];
+      q += pb.sgx[static_cast<size_t>(n * C + c)];
     }
     const double inv = io[c], wc = w ? w[c] : 1.0;
     if (dw.defined()) dw.data<T>()[c] = static_cast<T>(inv * q);
     if (db.defined()) db.data<T>()[c] = static_cast<T>(a);
     double kc = 0, c0 = 0;
     if (training) norm_backward_coeffs(M, inv, wc * a, wc * q, kc, c0);
-    for (int64_t n = 0; n < N; ++n) {
-      const size_t p = static_cast<size_t>(n * C + c);
-      wi[p] = wc * inv;
-      k[p] = kc;
-      cc[p] = c0;
-    }
+    for (int64_t n = 0; n < N; ++n) pb.set(n * C + c, wc * inv, kc, c0);
   }
-  if (dx.defined()) plane_dx(xp, gp, dx.data<T>(), N * C, S, mean, wi, k, cc);
+  second_backward_pass<T>(x, dy, pb, dx);
 }
 
 // ---------------------------------------------------------------- group norm
@@ -225,13 +245,13 @@ void gn_forward_cpu(const Tensor& x, const Tensor& weight, const Tensor& bias, i
   const auto [N, C, S] = ncs_of(x);
   const int64_t Cg = C / G;
   const T* xp = x.data<T>();
-  const T* w = data_or_null<T>(weight);
-  const T* b = data_or_null<T>(bias);
+  const T* w = opt_data<T>(weight);
+  const T* b = opt_data<T>(bias);
   const size_t P = static_cast<size_t>(N * C);
   std::vector<double> shift(P), s1, s2;
   for (int64_t p = 0; p < N * C; ++p) shift[static_cast<size_t>(p)] = S ? xp[(p - (p % C) % Cg) * S] : 0.0;
   plane_moments(xp, N * C, S, shift, s1, s2);
-  std::vector<double> pm(P), scale(P), off(P);
+  PlaneAffine k(N * C);
   const double M = static_cast<double>(Cg * S);
   for (int64_t n = 0; n < N; ++n)
     for (int64_t g = 0; g < G; ++g) {
@@ -245,14 +265,9 @@ void gn_forward_cpu(const Tensor& x, const Tensor& weight, const Tensor& bias, i
       const double inv = norm_invstd(var, eps);
       mean_t.data<T>()[n * G + g] = static_cast<T>(mean);
       invstd_t.data<T>()[n * G + g] = static_cast<T>(inv);
-      for (int64_t c = g * Cg; c < (g + 1) * Cg; ++c) {
-        const size_t p = static_cast<size_t>(n * C + c);
-        pm[p] = mean;
-        scale[p] = inv * (w ? w[c] : 1.0);
-        off[p] = b ? b[c] : 0.0;
-      }
+      for (int64_t c = g * Cg; c < (g + 1) * Cg; ++c) k.set(n * C + c, c, mean, inv, w, b);
     }
-  plane_apply(xp, y.data<T>(), N * C, S, pm, scale, off);
+  plane_apply(xp, y.data<T>(), N * C, S, k);
 }
 
 template <class T>
@@ -260,48 +275,54 @@ void gn_backward_cpu(const Tensor& x, const Tensor& weight, const Tensor& dy, co
                      const Tensor& invstd_t, int64_t G, Tensor& dx, Tensor& dw, Tensor& db) {
   const auto [N, C, S] = ncs_of(x);
   const int64_t Cg = C / G;
-  const T* xp = x.data<T>();
-  const T* gp = dy.data<T>();
-  const T* w = data_or_null<T>(weight);
+  const T* w = opt_data<T>(weight);
   const T* mo = mean_t.data<T>();
   const T* io = invstd_t.data<T>();
-  const size_t P = static_cast<size_t>(N * C);
-  std::vector<double> mean(P), sg, sgx;
-  for (int64_t p = 0; p < N * C; ++p) mean[static_cast<size_t>(p)] = mo[(p / C) * G + (p % C) / Cg];
-  plane_grad_sums(xp, gp, N * C, S, mean, sg, sgx);
-  std::vector<double> wi(P), k(P), cc(P);
+  PlaneBackward pb =
+      first_backward_pass<T>(x, dy, [&](int64_t p) { return static_cast<double>(mo[(p / C) * G + (p % C) / Cg]); });
   const double M = static_cast<double>(Cg * S);
   for (int64_t n = 0; n < N; ++n)
     for (int64_t g = 0; g < G; ++g) {
       double a = 0, q = 0;
       for (int64_t c = g * Cg; c < (g + 1) * Cg; ++c) {
         const double wc = w ? w[c] : 1.0;
-        a += wc * sg[static_cast<size_t>(n * C + c)];
-        q += wc * sgx[static_cast<size_t>(n * C + c)];
+        a += wc * pb.sg[static_cast<size_t>(n * C + c)];
+        q += wc * pb.sgx[static_cast<size_t>(n * C + c)];
       }
       const double inv = io[n * G + g];
       double kg = 0, cg = 0;
       norm_backward_coeffs(M, inv, a, q, kg, cg);
-      for (int64_t c = g * Cg; c < (g + 1) * Cg; ++c) {
-        const size_t p = static_cast<size_t>(n * C + c);
-        wi[p] = (w ? w[c] : 1.0) * inv;
-        k[p] = kg;
-        cc[p] = cg;
-      }
+      for (int64_t c = g * Cg; c < (g + 1) * Cg; ++c) pb.set(n * C + c, (w ? w[c] : 1.0) * inv, kg, cg);
     }
   if (dw.defined() || db.defined()) {
     for (int64_t c = 0; c < C; ++c) {
       double a = 0, q = 0;
       for (int64_t n = 0; n < N; ++n) {
         const size_t p = static_cast<size_t>(n * C + c);
-        a += sg[p];
-        q += io[n * G + c / Cg] * sgx[p];
+        a += pb.sg[p];
+        q += io[n * G + c / Cg] * pb.sgx[p];
       }
       if (dw.defined()) dw.data<T>()[c] = static_cast<T>(q);
       if (db.defined()) db.data<T>()[c] = static_cast<T>(a);
     }
   }
-  if (dx.defined()) plane_dx(xp, gp, dx.data<T>(), N * C, S, mean, wi, k, cc);
+  second_backward_pass<T>(x, dy, pb, dx);
+}
+
+// The backward node both norms share: buffers for the gradients asked for (dx like x; dweight, dbias of C values),
+// filled by the family's backward `make_run()` returns: run(dy, dx, dweight, dbias).
+template <class MakeRun>
+Tensor record_norm(const char* op, const Tensor& y, const Tensor& x, const Tensor& weight, const Tensor& bias,
+                   MakeRun&& make_run) {
+  return record(op, y, {x, weight, bias}, [&] {
+    return [run = make_run(), shape = x.shape(), C = x.size(1), need_x = input_needs_grad(x),
+            need_w = input_needs_grad(weight),
+            need_b = input_needs_grad(bias)](const Tensor& g) -> std::vector<Tensor> {
+      Tensor dx = grad_buffer(need_x, shape, g), dw = grad_buffer(need_w, {C}, g), db = grad_buffer(need_b, {C}, g);
+      run(g, dx, dw, db);
+      return {dx, dw, db};
+    };
+  });
 }
 
 }  // namespace
@@ -322,36 +343,26 @@ Tensor batch_norm(const Tensor& x, const Tensor& weight, const Tensor& bias, con
   SEG_CHECK(!training || N * S > 1, op, ": expected more than 1 value per channel when training, got input ",
             x.describe());
   SEG_CHECK(eps >= 0, op, ": eps must be non-negative, got ", eps);
-  Tensor y = Tensor::empty(x.shape(), x.dtype(), x.device());
+  Tensor y = empty_like(x);
   Tensor mean = Tensor::empty({C}, x.dtype(), x.device()), invstd = Tensor::empty({C}, x.dtype(), x.device());
   Tensor rm = running_mean, rv = running_var;
-  if (x.is_cuda()) {
-    if (training) cuda::batch_norm_forward_train(x, weight, bias, y, mean, invstd, rm, rv, momentum, eps);
-    else cuda::batch_norm_forward_eval(x, weight, bias, rm, rv, y, mean, invstd, eps);
-  } else {
-    dispatch_float(x.dtype(), op, [&](auto tag) {
-      using T = decltype(tag);
-      bn_forward_cpu<T>(x, weight, bias, rm, rv, training, momentum, eps, y, mean, invstd);
-    });
-  }
-  const bool need_x = input_needs_grad(x), need_w = input_needs_grad(weight), need_b = input_needs_grad(bias);
-  return record(op, y, {x, weight, bias},
-                [xs = x.detach(), w = weight.defined() ? weight.detach() : Tensor(), mean, invstd, training, need_x,
-                 need_w, need_b, op](const Tensor& g) -> std::vector<Tensor> {
-                  const int64_t C = xs.size(1);
-                  Tensor dx = need_x ? Tensor::empty(xs.shape(), g.dtype(), g.device()) : Tensor();
-                  Tensor dw = need_w ? Tensor::empty({C}, g.dtype(), g.device()) : Tensor();
-                  Tensor db = need_b ? Tensor::empty({C}, g.dtype(), g.device()) : Tensor();
-                  if (g.is_cuda()) {
-                    cuda::batch_norm_backward(xs, w, g, mean, invstd, training, dx, dw, db);
-                  } else {
-                    dispatch_float(g.dtype(), op, [&](auto tag) {
-                      using T = decltype(tag);
-                      bn_backward_cpu<T>(xs, w, g, mean, invstd, training, dx, dw, db);
-                    });
-                  }
-                  return {dx, dw, db};
-                });
+  on_device(
+      x, op,
+      [&] {
+        if (training) cuda::batch_norm_forward_train(x, weight, bias, y, mean, invstd, rm, rv, momentum, eps);
+        else cuda::batch_norm_forward_eval(x, weight, bias, rm, rv, y, mean, invstd, eps);
+      },
+      [&](auto tag) {
+        bn_forward_cpu<decltype(tag)>(x, weight, bias, rm, rv, training, momentum, eps, y, mean, invstd);
+      });
+  return record_norm(op, y, x, weight, bias, [&] {
+    return [xs = x.detach(), w = saved(weight), mean, invstd, training, op](const Tensor& g, Tensor& dx, Tensor& dw,
+                                                                            Tensor& db) {
+      on_device(
+          g, op, [&] { cuda::batch_norm_backward(xs, w, g, mean, invstd, training, dx, dw, db); },
+          [&](auto tag) { bn_backward_cpu<decltype(tag)>(xs, w, g, mean, invstd, training, dx, dw, db); });
+    };
+  });
 }
 
 Tensor group_norm(const Tensor& x, int64_t num_groups, const Tensor& weight, const Tensor& bias, double eps) {
@@ -364,35 +375,20 @@ Tensor group_norm(const Tensor& x, int64_t num_groups, const Tensor& weight, con
   check_param(weight, x, C, op, "weight");
   check_param(bias, x, C, op, "bias");
   SEG_CHECK(eps >= 0, op, ": eps must be non-negative, got ", eps);
-  Tensor y = Tensor::empty(x.shape(), x.dtype(), x.device());
+  Tensor y = empty_like(x);
   Tensor mean = Tensor::empty({N, num_groups}, x.dtype(), x.device());
   Tensor invstd = Tensor::empty({N, num_groups}, x.dtype(), x.device());
-  if (x.is_cuda()) {
-    cuda::group_norm_forward(x, weight, bias, num_groups, eps, y, mean, invstd);
-  } else {
-    dispatch_float(x.dtype(), op, [&](auto tag) {
-      using T = decltype(tag);
-      gn_forward_cpu<T>(x, weight, bias, num_groups, eps, y, mean, invstd);
-    });
-  }
-  const bool need_x = input_needs_grad(x), need_w = input_needs_grad(weight), need_b = input_needs_grad(bias);
-  return record(op, y, {x, weight, bias},
-                [xs = x.detach(), w = weight.defined() ? weight.detach() : Tensor(), mean, invstd, num_groups, need_x,
-                 need_w, need_b, op](const Tensor& g) -> std::vector<Tensor> {
-                  const int64_t C = xs.size(1);
-                  Tensor dx = need_x ? Tensor::empty(xs.shape(), g.dtype(), g.device()) : Tensor();
-                  Tensor dw = need_w ? Tensor::empty({C}, g.dtype(), g.device()) : Tensor();
-                  Tensor db = need_b ? Tensor::empty({C}, g.dtype(), g.device()) : Tensor();
-                  if (g.is_cuda()) {
-                    cuda::group_norm_backward(xs, w, g, mean, invstd, num_groups, dx, dw, db);
-                  } else {
-                    dispatch_float(g.dtype(), op, [&](auto tag) {
-                      using T = decltype(tag);
-                      gn_backward_cpu<T>(xs, w, g, mean, invstd, num_groups, dx, dw, db);
-                    });
-                  }
-                  return {dx, dw, db};
-                });
+  on_device(
+      x, op, [&] { cuda::group_norm_forward(x, weight, bias, num_groups, eps, y, mean, invstd); },
+      [&](auto tag) { gn_forward_cpu<decltype(tag)>(x, weight, bias, num_groups, eps, y, mean, invstd); });
+  return record_norm(op, y, x, weight, bias, [&] {
+    return [xs = x.detach(), w = saved(weight), mean, invstd, num_groups, op](const Tensor& g, Tensor& dx, Tensor& dw,
+                                                                              Tensor& db) {
+      on_device(
+          g, op, [&] { cuda::group_norm_backward(xs, w, g, mean, invstd, num_groups, dx, dw, db); },
+          [&](auto tag) { gn_backward_cpu<decltype(tag)>(xs, w, g, mean, invstd, num_groups, dx, dw, db); });
+    };
+  });
 }
 
 }  // namespace seg

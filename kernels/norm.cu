@@ -11,11 +11,6 @@
 namespace seg::cuda {
 namespace {
 
-struct NCS {
-  int64_t N, C, S;
-};
-NCS ncs_of(const Tensor& x) { return {x.size(0), x.size(1), x.size(1) ? x.numel() / (x.size(0) * x.size(1)) : 0}; }
-
 // Plane p's shift: the first value of the first plane of its group (bn: sample 0 of channel c; gn: first channel of
 // the group). Cg = 0 selects batch norm.
 __device__ __forceinline__ int64_t shift_plane(int64_t p, int64_t C, int64_t Cg) {
@@ -216,28 +211,106 @@ struct Scratch {
   }
 };
 
+// The launches both norms share, steps (1) and (3) of the file comment. Cg = 0 / G = 0 select batch norm; Q is the
+// number of coefficient sets (C for batch norm, N·C for group norm).
+template <class T>
+void launch_moments(const Tensor& x, int64_t Cg, Scratch& s, const char* op) {
+  const auto [N, C, S] = ncs_of(x);
+  plane_moments_kernel<T><<<grid_items(N * C), kThreads, 0, stream()>>>(x.data<T>(), N * C, C, S, Cg, s.s1, s.s2);
+  SEG_LAUNCH_CHECK(op);
+}
+template <class T>
+void launch_apply(const Tensor& x, Tensor& y, int64_t Q, const Scratch& s, const char* op) {
+  if (x.numel() == 0) return;
+  apply_kernel<T><<<grid_for(x.numel()), kThreads, 0, stream()>>>(x.data<T>(), y.data<T>(), x.numel(), ncs_of(x).S, Q,
+                                                                  s.k);
+  SEG_LAUNCH_CHECK(op);
+}
+template <class T>
+void launch_grad_sums(const Tensor& x, const Tensor& dy, const Tensor& mean, int64_t G, Scratch& s, const char* op) {
+  const auto [N, C, S] = ncs_of(x);
+  plane_grad_sums_kernel<T><<<grid_items(N * C), kThreads, 0, stream()>>>(x.data<T>(), dy.data<T>(), mean.data<T>(),
+                                                                           N * C, C, S, G, s.s1, s.s2);
+  SEG_LAUNCH_CHECK(op);
+}
+template <class T>
+void launch_dx(const Tensor& x, const Tensor& dy, Tensor& dx, int64_t Q, const Scratch& s, const char* op) {
+  if (!dx.defined() || x.numel() == 0) return;
+  dx_kernel<T><<<grid_for(x.numel()), kThreads, 0, stream()>>>(x.data<T>(), dy.data<T>(), dx.data<T>(), x.numel(),
+                                                               ncs_of(x).S, Q, s.k);
+  SEG_LAUNCH_CHECK(op);
+}
+
 template <class T>
 void bn_forward(const Tensor& x, const Tensor& weight, const Tensor& bias, const Tensor& rm, const Tensor& rv,
                 bool training, double momentum, double eps, Tensor& y, Tensor& mean, Tensor& invstd, const char* op) {
   const auto [N, C, S] = ncs_of(x);
   if (C == 0) return;
   Scratch s(N * C, C);
-  if (training && N * C > 0) {
-    plane_moments_kernel<T><<<grid_items(N * C), kThreads, 0, stream()>>>(x.data<T>(), N * C, C, S, 0, s.s1, s.s2);
+  if (training && N * C > 0) launch_moments<T>(x, 0, s, op);
+  bn_stats_kernel<T><<<grid_for(C), kThreads, 0, stream()>>>(x.data<T>(), s.s1, s.s2, opt_data<T>(weight),
+                                                             opt_data<T>(bias), opt_data<T>(rm), opt_data<T>(rv), N, C,
+                                                             S, training, momentum, eps, mean.data<T>(),
+                                                             invstd.data<T>(), s.k);
+  SEG_LAUNCH_CHECK(op);
+  launch_apply<T>(x, y, C, s, op);
+}
+
+template <class T>
+void bn_backward(const Tensor& x, const Tensor& weight, const Tensor& dy, const Tensor& mean, const Tensor& invstd,
+                 bool training, Tensor& dx, Tensor& dweight, Tensor& dbias, const char* op) {
+  const auto [N, C, S] = ncs_of(x);
+  if (C == 0) return;
+  Scratch s(N * C, C);
+  if (N * C > 0) launch_grad_sums<T>(x, dy, mean, 0, s, op);
+  bn_back_kernel<T><<<grid_for(C), kThreads, 0, stream()>>>(s.s1, s.s2, opt_data<T>(weight), mean.data<T>(),
+                                                            invstd.data<T>(), N, C, S, training, opt_data<T>(dweight),
+                                                            opt_data<T>(dbias), s.k);
+  SEG_LAUNCH_CHECK(op);
+  launch_dx<T>(x, dy, dx, C, s, op);
+}
+
+template <class T>
+void gn_forward(const Tensor& x, const Tensor& weight, const Tensor& bias, int64_t G, double eps, Tensor& y,
+                Tensor& mean, Tensor& invstd, const char* op) {
+  const auto [N, C, S] = ncs_of(x);
+  if (N * C == 0 || G == 0) return;
+  Scratch s(N * C, N * C);
+  launch_moments<T>(x, C / G, s, op);
+  gn_stats_kernel<T><<<grid_for(N * G), kThreads, 0, stream()>>>(x.data<T>(), s.s1, s.s2, opt_data<T>(weight),
+                                                                 opt_data<T>(bias), N, C, S, G, eps, mean.data<T>(),
+                                                                 invstd.data<T>(), s.k);
+  SEG_LAUNCH_CHECK(op);
+  launch_apply<T>(x, y, N * C, s, op);
+}
+
+template <class T>
+void gn_backward(const Tensor& x, const Tensor& weight, const Tensor& dy, const Tensor& mean, const Tensor& invstd,
+                 int64_t G, Tensor& dx, Tensor& dweight, Tensor& dbias, const char* op) {
+  const auto [N, C, S] = ncs_of(x);
+  if (N * C == 0 || G == 0) {
+    if (dweight.defined()) cuda_memset_zero(dweight.raw(), static_cast<size_t>(dweight.numel()) * sizeof(T));
+    if (dbias.defined()) cuda_memset_zero(dbias.raw(), static_cast<size_t>(dbias.numel()) * sizeof(T));
+    return;
+  }
+  Scratch s(N * C, N * C);
+  launch_grad_sums<T>(x, dy, mean, G, s, op);
+  if (dweight.defined() || dbias.defined()) {
+    gn_param_grad_kernel<T><<<grid_for(C), kThreads, 0, stream()>>>(s.s1, s.s2, invstd.data<T>(), N, C, G,
+                                                                    opt_data<T>(dweight), opt_data<T>(dbias));
     SEG_LAUNCH_CHECK(op);
   }
-  bn_stats_kernel<T><<<grid_for(C), kThreads, 0, stream()>>>(x.data<T>(), s.s1, s.s2, ptr_or_null<T>(weight),
-                                                             ptr_or_null<T>(bias), mut_ptr_or_null<T>(rm),
-                                                             mut_ptr_or_null<T>(rv), N, C, S, training, momentum, eps,
-                                                             mean.data<T>(), invstd.data<T>(), s.k);
-  SEG_LAUNCH_CHECK(op);
-  if (x.numel() == 0) return;
-  apply_kernel<T><<<grid_for(x.numel()), kThreads, 0, stream()>>>(x.data<T>(), y.data<T>(), x.numel(), S, C, s.k);
-  SEG_LAUNCH_CHECK(op);
+  if (dx.defined() && x.numel() > 0) {
+    gn_back_kernel<T><<<grid_for(N * G), kThreads, 0, stream()>>>(s.s1, s.s2, opt_data<T>(weight), mean.data<T>(),
+                                                                  invstd.data<T>(), N, C, S, G, s.k);
+    SEG_LAUNCH_CHECK(op);
+    launch_dx<T>(x, dy, dx, N * C, s, op);
+  }
 }
 
 }  // namespace
 
+// The launchers: an NVTX range and the dtype dispatch around the implementations above.
 void batch_norm_forward_train(const Tensor& x, const Tensor& weight, const Tensor& bias, Tensor& y, Tensor& mean,
                               Tensor& invstd, Tensor& running_mean, Tensor& running_var, double momentum, double eps) {
   NvtxRange r("batch_norm_forward");
@@ -259,82 +332,25 @@ void batch_norm_forward_eval(const Tensor& x, const Tensor& weight, const Tensor
 void batch_norm_backward(const Tensor& x, const Tensor& weight, const Tensor& dy, const Tensor& mean,
                          const Tensor& invstd, bool training, Tensor& dx, Tensor& dweight, Tensor& dbias) {
   NvtxRange r("batch_norm_backward");
-  const char* op = "batch_norm backward (cuda)";
-  dispatch_float(x.dtype(), op, [&](auto tag) {
-    using T = decltype(tag);
-    const auto [N, C, S] = ncs_of(x);
-    if (C == 0) return;
-    Scratch s(N * C, C);
-    if (N * C > 0) {
-      plane_grad_sums_kernel<T><<<grid_items(N * C), kThreads, 0, stream()>>>(x.data<T>(), dy.data<T>(), mean.data<T>(),
-                                                                               N * C, C, S, 0, s.s1, s.s2);
-      SEG_LAUNCH_CHECK(op);
-    }
-    bn_back_kernel<T><<<grid_for(C), kThreads, 0, stream()>>>(s.s1, s.s2, ptr_or_null<T>(weight), mean.data<T>(),
-                                                              invstd.data<T>(), N, C, S, training,
-                                                              mut_ptr_or_null<T>(dweight), mut_ptr_or_null<T>(dbias), s.k);
-    SEG_LAUNCH_CHECK(op);
-    if (dx.defined() && x.numel() > 0) {
-      dx_kernel<T><<<grid_for(x.numel()), kThreads, 0, stream()>>>(x.data<T>(), dy.data<T>(), dx.data<T>(), x.numel(),
-                                                                   S, C, s.k);
-      SEG_LAUNCH_CHECK(op);
-    }
+  dispatch_float(x.dtype(), "batch_norm backward (cuda)", [&](auto tag) {
+    bn_backward<decltype(tag)>(x, weight, dy, mean, invstd, training, dx, dweight, dbias, "batch_norm backward (cuda)");
   });
 }
 
 void group_norm_forward(const Tensor& x, const Tensor& weight, const Tensor& bias, int64_t num_groups, double eps,
                         Tensor& y, Tensor& mean, Tensor& invstd) {
   NvtxRange r("group_norm_forward");
-  const char* op = "group_norm (cuda)";
-  dispatch_float(x.dtype(), op, [&](auto tag) {
-    using T = decltype(tag);
-    const auto [N, C, S] = ncs_of(x);
-    const int64_t G = num_groups;
-    if (N * C == 0 || G == 0) return;
-    Scratch s(N * C, N * C);
-    plane_moments_kernel<T><<<grid_items(N * C), kThreads, 0, stream()>>>(x.data<T>(), N * C, C, S, C / G, s.s1, s.s2);
-    SEG_LAUNCH_CHECK(op);
-    gn_stats_kernel<T><<<grid_for(N * G), kThreads, 0, stream()>>>(x.data<T>(), s.s1, s.s2, ptr_or_null<T>(weight),
-                                                                   ptr_or_null<T>(bias), N, C, S, G, eps, mean.data<T>(),
-                                                                   invstd.data<T>(), s.k);
-    SEG_LAUNCH_CHECK(op);
-    if (x.numel() == 0) return;
-    apply_kernel<T><<<grid_for(x.numel()), kThreads, 0, stream()>>>(x.data<T>(), y.data<T>(), x.numel(), S, N * C, s.k);
-    SEG_LAUNCH_CHECK(op);
+  dispatch_float(x.dtype(), "group_norm (cuda)", [&](auto tag) {
+    gn_forward<decltype(tag)>(x, weight, bias, num_groups, eps, y, mean, invstd, "group_norm (cuda)");
   });
 }
 
 void group_norm_backward(const Tensor& x, const Tensor& weight, const Tensor& dy, const Tensor& mean,
                          const Tensor& invstd, int64_t num_groups, Tensor& dx, Tensor& dweight, Tensor& dbias) {
   NvtxRange r("group_norm_backward");
-  const char* op = "group_norm backward (cuda)";
-  dispatch_float(x.dtype(), op, [&](auto tag) {
-    using T = decltype(tag);
-    const auto [N, C, S] = ncs_of(x);
-    const int64_t G = num_groups;
-    if (N * C == 0 || G == 0) {
-      if (dweight.defined()) cuda_memset_zero(dweight.raw(), static_cast<size_t>(dweight.numel()) * sizeof(T));
-      if (dbias.defined()) cuda_memset_zero(dbias.raw(), static_cast<size_t>(dbias.numel()) * sizeof(T));
-      return;
-    }
-    Scratch s(N * C, N * C);
-    plane_grad_sums_kernel<T><<<grid_items(N * C), kThreads, 0, stream()>>>(x.data<T>(), dy.data<T>(), mean.data<T>(),
-                                                                             N * C, C, S, G, s.s1, s.s2);
-    SEG_LAUNCH_CHECK(op);
-    if (dweight.defined() || dbias.defined()) {
-      gn_param_grad_kernel<T><<<grid_for(C), kThreads, 0, stream()>>>(s.s1, s.s2, invstd.data<T>(), N, C, G,
-                                                                      mut_ptr_or_null<T>(dweight),
-                                                                      mut_ptr_or_null<T>(dbias));
-      SEG_LAUNCH_CHECK(op);
-    }
-    if (dx.defined() && x.numel() > 0) {
-      gn_back_kernel<T><<<grid_for(N * G), kThreads, 0, stream()>>>(s.s1, s.s2, ptr_or_null<T>(weight), mean.data<T>(),
-                                                                    invstd.data<T>(), N, C, S, G, s.k);
-      SEG_LAUNCH_CHECK(op);
-      dx_kernel<T><<<grid_for(x.numel()), kThreads, 0, stream()>>>(x.data<T>(), dy.data<T>(), dx.data<T>(), x.numel(),
-                                                                   S, N * C, s.k);
-      SEG_LAUNCH_CHECK(op);
-    }
+  dispatch_float(x.dtype(), "group_norm backward (cuda)", [&](auto tag) {
+    gn_backward<decltype(tag)>(x, weight, dy, mean, invstd, num_groups, dx, dweight, dbias,
+                               "group_norm backward (cuda)");
   });
 }
 

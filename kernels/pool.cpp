@@ -7,18 +7,16 @@
 #include <cstring>
 
 #include "engine/autograd.h"
+#include "kernels/op_util.h"
 #include "kernels/pool_cuda.h"
 
 namespace seg {
 
 namespace {
 
-constexpr int64_t kParallelGrain = 1 << 14;
-
-// One value for every spatial dim, or one per dim; all positive.
-std::vector<int64_t> per_dim(const std::vector<int64_t>& v, size_t nsp, const char* op, const char* what) {
-  SEG_CHECK(v.size() == 1 || v.size() == nsp, op, ": ", what, " needs 1 or ", nsp, " values, got ", v.size());
-  std::vector<int64_t> r = v.size() == 1 ? std::vector<int64_t>(nsp, v[0]) : v;
+// One positive value for every spatial dim, or one per dim.
+std::vector<int64_t> positive_per_dim(const std::vector<int64_t>& v, size_t nsp, const char* op, const char* what) {
+  std::vector<int64_t> r = per_spatial_dim(v, static_cast<int64_t>(nsp), op, what);
   for (int64_t k : r) SEG_CHECK(k > 0, op, ": ", what, " must be positive, got ", k);
   return r;
 }
@@ -55,8 +53,8 @@ PoolResult max_pool_impl(const Tensor& x, const std::vector<int64_t>& kernel, co
                          size_t nsp, const char* op) {
   check_float(x, op, "input");
   check_dim(x, static_cast<int64_t>(nsp) + 2, op, "input");
-  const auto k = per_dim(kernel, nsp, op, "kernel_size");
-  const auto s = stride.empty() ? k : per_dim(stride, nsp, op, "stride");
+  const auto k = positive_per_dim(kernel, nsp, op, "kernel_size");
+  const auto s = stride.empty() ? k : positive_per_dim(stride, nsp, op, "stride");
   const Shape& xs = x.shape();
   PoolGeom g;
   g.planes = xs[0] * xs[1];
@@ -77,25 +75,23 @@ PoolResult max_pool_impl(const Tensor& x, const std::vector<int64_t>& kernel, co
   }
   Tensor y = Tensor::empty(ys, x.dtype(), x.device());
   Tensor idx = Tensor::empty(ys, DType::Int64, x.device());
-  if (x.is_cuda()) {
-    cuda::max_pool_forward(x, y, idx, g);
-  } else {
-    dispatch_float(x.dtype(), op, [&](auto tag) {
-      using T = decltype(tag);
-      pool_forward_cpu(x.data<T>(), y.data<T>(), idx.data<int64_t>(), g);
-    });
-  }
-  y = record(op, y, {x}, [g, idx, xs, op](const Tensor& dy) -> std::vector<Tensor> {
-    Tensor dx = Tensor::empty(xs, dy.dtype(), dy.device());
-    if (dy.is_cuda()) {
-      cuda::max_pool_backward(dy, idx, dx, g);
-    } else {
-      dispatch_float(dy.dtype(), op, [&](auto tag) {
+  on_device(
+      x, op, [&] { cuda::max_pool_forward(x, y, idx, g); },
+      [&](auto tag) {
         using T = decltype(tag);
-        pool_backward_cpu(dy.data<T>(), idx.data<int64_t>(), dx.data<T>(), g);
+        pool_forward_cpu(x.data<T>(), y.data<T>(), idx.data<int64_t>(), g);
       });
-    }
-    return {dx};
+  y = record(op, y, {x}, [&] {
+    return [g, idx, xs, op](const Tensor& dy) -> std::vector<Tensor> {
+      Tensor dx = Tensor::empty(xs, dy.dtype(), dy.device());
+      on_device(
+          dy, op, [&] { cuda::max_pool_backward(dy, idx, dx, g); },
+          [&](auto tag) {
+            using T = decltype(tag);
+            pool_backward_cpu(dy.data<T>(), idx.data<int64_t>(), dx.data<T>(), g);
+          });
+      return {dx};
+    };
   });
   return {y, idx};
 }
@@ -152,27 +148,25 @@ Tensor max_unpool_impl(const Tensor& x, const Tensor& indices, const std::vector
   const int64_t planes = x.size(0) * x.size(1);
   const int64_t ip = planes ? x.numel() / planes : 0, opl = shape_numel(output_size);
   Tensor y = Tensor::empty(ys, x.dtype(), x.device());
-  if (x.is_cuda()) {
-    cuda::max_unpool_forward(x, indices, y);
-  } else {
-    dispatch_float(x.dtype(), op, [&](auto tag) {
-      using T = decltype(tag);
-      SEG_CHECK(unpool_forward_cpu(x.data<T>(), indices.data<int64_t>(), y.data<T>(), planes, ip, opl), op,
-                ": an index is outside the output plane of ", opl, " elements (output_size ", shape_str(output_size),
-                ")");
-    });
-  }
-  return record(op, y, {x}, [indices, xs = x.shape(), planes, ip, opl, op](const Tensor& dy) -> std::vector<Tensor> {
-    Tensor dx = Tensor::empty(xs, dy.dtype(), dy.device());
-    if (dy.is_cuda()) {
-      cuda::max_unpool_backward(dy, indices, dx);
-    } else {
-      dispatch_float(dy.dtype(), op, [&](auto tag) {
+  on_device(
+      x, op, [&] { cuda::max_unpool_forward(x, indices, y); },
+      [&](auto tag) {
         using T = decltype(tag);
-        unpool_backward_cpu(dy.data<T>(), indices.data<int64_t>(), dx.data<T>(), planes, ip, opl);
+        SEG_CHECK(unpool_forward_cpu(x.data<T>(), indices.data<int64_t>(), y.data<T>(), planes, ip, opl), op,
+                  ": an index is outside the output plane of ", opl, " elements (output_size ",
+                  shape_str(output_size), ")");
       });
-    }
-    return {dx};
+  return record(op, y, {x}, [&] {
+    return [indices, xs = x.shape(), planes, ip, opl, op](const Tensor& dy) -> std::vector<Tensor> {
+      Tensor dx = Tensor::empty(xs, dy.dtype(), dy.device());
+      on_device(
+          dy, op, [&] { cuda::max_unpool_backward(dy, indices, dx); },
+          [&](auto tag) {
+            using T = decltype(tag);
+            unpool_backward_cpu(dy.data<T>(), indices.data<int64_t>(), dx.data<T>(), planes, ip, opl);
+          });
+      return {dx};
+    };
   });
 }
 

@@ -6,14 +6,13 @@
 #include <vector>
 
 #include "engine/autograd.h"
+#include "kernels/op_util.h"
 #include "kernels/prelu_cuda.h"
 #include "kernels/prelu_math.h"
 
 namespace seg {
 
 namespace {
-
-constexpr int64_t kParallelGrain = 1 << 15;
 
 struct Planes {
   int64_t planes, C, S;  // slope of plane q: w[q % C]; C = 1 with a shared slope (planes are still N·C, so the
@@ -80,30 +79,25 @@ Tensor prelu(const Tensor& x, const Tensor& weight) {
     SEG_CHECK(x.dim() >= 2 && weight.numel() == x.size(1), op, ": weight has ", weight.numel(),
               " elements, expected 1 or the number of channels of the input ", x.describe());
   const Planes pl = planes_of(x, weight);
-  Tensor y = Tensor::empty(x.shape(), x.dtype(), x.device());
-  if (x.is_cuda()) {
-    cuda::prelu_forward(x, weight, y);
-  } else {
-    dispatch_float(x.dtype(), op, [&](auto tag) {
-      using T = decltype(tag);
-      forward_cpu(x.data<T>(), weight.data<T>(), y.data<T>(), pl);
-    });
-  }
-  const bool need_x = input_needs_grad(x), need_w = input_needs_grad(weight);
-  return record(op, y, {x, weight}, [xs = x.detach(), w = weight.detach(), pl, need_x, need_w, op](
-                                        const Tensor& g) -> std::vector<Tensor> {
-    Tensor dx = need_x ? Tensor::empty(xs.shape(), g.dtype(), g.device()) : Tensor();
-    Tensor dw = need_w ? Tensor::empty(w.shape(), g.dtype(), g.device()) : Tensor();
-    if (g.is_cuda()) {
-      cuda::prelu_backward(xs, w, g, dx, dw);
-    } else {
-      dispatch_float(g.dtype(), op, [&](auto tag) {
+  Tensor y = empty_like(x);
+  on_device(
+      x, op, [&] { cuda::prelu_forward(x, weight, y); },
+      [&](auto tag) {
         using T = decltype(tag);
-        backward_cpu(xs.data<T>(), w.data<T>(), g.data<T>(), dx.defined() ? dx.data<T>() : nullptr,
-                     dw.defined() ? dw.data<T>() : nullptr, pl);
+        forward_cpu(x.data<T>(), weight.data<T>(), y.data<T>(), pl);
       });
-    }
-    return {dx, dw};
+  return record(op, y, {x, weight}, [&] {
+    return [xs = x.detach(), w = weight.detach(), pl, need_x = input_needs_grad(x), need_w = input_needs_grad(weight),
+            op](const Tensor& g) -> std::vector<Tensor> {
+      Tensor dx = grad_buffer(need_x, xs.shape(), g), dw = grad_buffer(need_w, w.shape(), g);
+      on_device(
+          g, op, [&] { cuda::prelu_backward(xs, w, g, dx, dw); },
+          [&](auto tag) {
+            using T = decltype(tag);
+            backward_cpu(xs.data<T>(), w.data<T>(), g.data<T>(), opt_data<T>(dx), opt_data<T>(dw), pl);
+          });
+      return {dx, dw};
+    };
   });
 }
 

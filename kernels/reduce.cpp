@@ -5,6 +5,7 @@
 #include <algorithm>
 
 #include "engine/autograd.h"
+#include "kernels/op_util.h"
 #include "kernels/reduce_cuda.h"
 
 namespace seg {
@@ -54,7 +55,7 @@ void reduce_cpu(const T* x, const Shape& xs, T* y, const Shape& ks, double facto
     for (int64_t i = 0; i < first; ++i) outer *= xs[static_cast<size_t>(i)];
     for (int64_t i = first; i <= last; ++i) r *= xs[static_cast<size_t>(i)];
     for (size_t i = static_cast<size_t>(last) + 1; i < xs.size(); ++i) inner *= xs[i];
-#pragma omp parallel for collapse(2) if (n > 65536)
+#pragma omp parallel for collapse(2) if (n > kParallelGrain)
     for (int64_t o = 0; o < outer; ++o)
       for (int64_t in = 0; in < inner; ++in) {
         double acc = 0;
@@ -65,12 +66,7 @@ void reduce_cpu(const T* x, const Shape& xs, T* y, const Shape& ks, double facto
     return;
   }
   std::vector<double> acc(static_cast<size_t>(m), 0.0);
-  std::vector<int64_t> ost(xs.size());
-  int64_t stride = 1;
-  for (int64_t i = static_cast<int64_t>(xs.size()) - 1; i >= 0; --i) {
-    ost[static_cast<size_t>(i)] = ks[static_cast<size_t>(i)] == 1 ? 0 : stride;
-    stride *= ks[static_cast<size_t>(i)];
-  }
+  const std::vector<int64_t> ost = broadcast_strides(ks, xs);  // offset in y of each x element
   for (int64_t i = 0; i < n; ++i) {
     int64_t idx = i, off = 0;
     for (int64_t d = static_cast<int64_t>(xs.size()) - 1; d >= 0; --d) {
@@ -85,14 +81,9 @@ void reduce_cpu(const T* x, const Shape& xs, T* y, const Shape& ks, double facto
 template <class T>
 void expand_cpu(const T* g, const Shape& gs, T* out, const Shape& os, double factor) {
   const int64_t n = shape_numel(os);
-  std::vector<int64_t> st(os.size());
-  int64_t stride = 1;
-  for (int64_t i = static_cast<int64_t>(os.size()) - 1; i >= 0; --i) {
-    st[static_cast<size_t>(i)] = gs[static_cast<size_t>(i)] == 1 ? 0 : stride;
-    stride *= gs[static_cast<size_t>(i)];
-  }
+  const std::vector<int64_t> st = broadcast_strides(gs, os);
   const T f = static_cast<T>(factor);
-#pragma omp parallel for if (n > 65536)
+#pragma omp parallel for if (n > kParallelGrain)
   for (int64_t i = 0; i < n; ++i) {
     int64_t idx = i, off = 0;
     for (int64_t d = static_cast<int64_t>(os.size()) - 1; d >= 0; --d) {
@@ -113,19 +104,19 @@ Tensor reduce(const Tensor& x, std::vector<int64_t> dims, bool keepdim, bool is_
   SEG_CHECK(!is_mean || count > 0, "mean: reducing over an empty dimension of ", x.describe());
   const double factor = is_mean ? 1.0 / static_cast<double>(count) : 1.0;
   Tensor y = Tensor::empty(ks, x.dtype(), x.device());
-  if (x.is_cuda()) {
-    cuda::reduce_sum(x, y, factor);
-  } else {
-    dispatch_float(x.dtype(), op, [&](auto tag) {
-      using T = decltype(tag);
-      reduce_cpu(x.data<T>(), x.shape(), y.data<T>(), ks, factor);
-    });
-  }
+  on_device(
+      x, op, [&] { cuda::reduce_sum(x, y, factor); },
+      [&](auto tag) {
+        using T = decltype(tag);
+        reduce_cpu(x.data<T>(), x.shape(), y.data<T>(), ks, factor);
+      });
   if (!keepdim) y.impl()->shape = drop_shape(x.shape(), dims);  // same storage, same order
-  return record(op, y, {x}, [xs = x.shape(), ks, factor](const Tensor& g) -> std::vector<Tensor> {
-    Tensor gk = g.detach();
-    gk.impl()->shape = ks;
-    return {expand_to(gk, xs, factor)};
+  return record(op, y, {x}, [&] {
+    return [xs = x.shape(), ks, factor](const Tensor& g) -> std::vector<Tensor> {
+      Tensor gk = g.detach();
+      gk.impl()->shape = ks;
+      return {expand_to(gk, xs, factor)};
+    };
   });
 }
 
@@ -135,14 +126,12 @@ Tensor expand_to(const Tensor& g, const Shape& shape, double factor) {
   SEG_CHECK(g.dim() == static_cast<int64_t>(shape.size()), "expand_to: rank mismatch ", g.describe(), " to ",
             shape_str(shape));
   Tensor out = Tensor::empty(shape, g.dtype(), g.device());
-  if (g.is_cuda()) {
-    cuda::expand_to(g, out, factor);
-    return out;
-  }
-  dispatch_float(g.dtype(), "expand_to", [&](auto tag) {
-    using T = decltype(tag);
-    expand_cpu(g.data<T>(), g.shape(), out.data<T>(), shape, factor);
-  });
+  on_device(
+      g, "expand_to", [&] { cuda::expand_to(g, out, factor); },
+      [&](auto tag) {
+        using T = decltype(tag);
+        expand_cpu(g.data<T>(), g.shape(), out.data<T>(), shape, factor);
+      });
   return out;
 }
 

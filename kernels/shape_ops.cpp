@@ -5,6 +5,7 @@
 #include <cstring>
 
 #include "engine/autograd.h"
+#include "kernels/op_util.h"
 #include "kernels/shape_ops_cuda.h"
 
 namespace seg {
@@ -21,7 +22,7 @@ void copy_blocks(const Tensor& src, int64_t src_block, int64_t src_offset, Tenso
   const size_t es = dtype_size(src.dtype());
   const char* s = static_cast<const char*>(src.raw());
   char* d = static_cast<char*>(dst.raw());
-#pragma omp parallel for if (outer * len > 65536)
+#pragma omp parallel for if (outer * len > kParallelGrain)
   for (int64_t o = 0; o < outer; ++o)
     std::memcpy(d + (o * dst_block + dst_offset) * es, s + (o * src_block + src_offset) * es, static_cast<size_t>(len) * es);
 }
@@ -64,10 +65,12 @@ Tensor reshape(const Tensor& x, const Shape& shape) {
   SEG_CHECK(shape_numel(s) == x.numel(), "reshape: ", x.describe(), " cannot become ", shape_str(shape));
   Tensor y = x.detach();
   y.impl()->shape = s;
-  return record("reshape", y, {x}, [xs = x.shape()](const Tensor& g) -> std::vector<Tensor> {
-    Tensor r = g.detach();
-    r.impl()->shape = xs;
-    return {r};
+  return record("reshape", y, {x}, [&] {
+    return [xs = x.shape()](const Tensor& g) -> std::vector<Tensor> {
+      Tensor r = g.detach();
+      r.impl()->shape = xs;
+      return {r};
+    };
   });
 }
 
@@ -98,16 +101,18 @@ Tensor cat(const std::vector<Tensor>& xs, int64_t dim) {
     sizes.push_back(t.shape()[static_cast<size_t>(dim)]);
     off += len;
   }
-  std::vector<bool> need;
-  for (const Tensor& t : xs) need.push_back(input_needs_grad(t));
-  return record("cat", y, xs, [dim, sizes, need](const Tensor& g) -> std::vector<Tensor> {
-    std::vector<Tensor> grads;
-    int64_t start = 0;
-    for (size_t k = 0; k < sizes.size(); ++k) {
-      grads.push_back(need[k] ? narrow(g, dim, start, sizes[k]) : Tensor());
-      start += sizes[k];
-    }
-    return grads;
+  return record("cat", y, xs, [&] {
+    std::vector<bool> need;
+    for (const Tensor& t : xs) need.push_back(input_needs_grad(t));
+    return [dim, sizes, need](const Tensor& g) -> std::vector<Tensor> {
+      std::vector<Tensor> grads;
+      int64_t start = 0;
+      for (size_t k = 0; k < sizes.size(); ++k) {
+        grads.push_back(need[k] ? narrow(g, dim, start, sizes[k]) : Tensor());
+        start += sizes[k];
+      }
+      return grads;
+    };
   });
 }
 
@@ -122,11 +127,13 @@ Tensor narrow(const Tensor& x, int64_t dim, int64_t start, int64_t length) {
   Tensor y = Tensor::empty(out, x.dtype(), x.device());
   const int64_t outer = outer_of(out, dim), inner = inner_of(out, dim);
   copy_blocks(x, size * inner, start * inner, y, length * inner, 0, length * inner, outer);
-  return record("narrow", y, {x}, [xs = x.shape(), dim, start, length, outer, inner](const Tensor& g) -> std::vector<Tensor> {
-    Tensor dx = Tensor::zeros(xs, g.dtype(), g.device());
-    const int64_t size = xs[static_cast<size_t>(dim)];
-    copy_blocks(g, length * inner, 0, dx, size * inner, start * inner, length * inner, outer);
-    return {dx};
+  return record("narrow", y, {x}, [&] {
+    return [xs = x.shape(), dim, start, length, outer, inner](const Tensor& g) -> std::vector<Tensor> {
+      Tensor dx = Tensor::zeros(xs, g.dtype(), g.device());
+      const int64_t size = xs[static_cast<size_t>(dim)];
+      copy_blocks(g, length * inner, 0, dx, size * inner, start * inner, length * inner, outer);
+      return {dx};
+    };
   });
 }
 

@@ -2,6 +2,7 @@
 #include "kernels/sobel.h"
 
 #include "engine/autograd.h"
+#include "kernels/op_util.h"
 #include "kernels/sobel_cuda.h"
 
 namespace seg {
@@ -21,7 +22,7 @@ template <class T>
 void sobel_cpu(const T* in, T* out, const Dims& d, int sd, int mode) {
   const int64_t S = d.D * d.H * d.W;
   const int first = 3 - sd;
-#pragma omp parallel for schedule(static) if (d.planes * S > (1 << 12))
+#pragma omp parallel for schedule(static) if (d.planes * S * sd > kParallelGrain)  // sd stencils per voxel
   for (int64_t pl = 0; pl < d.planes; ++pl) {
     for (int64_t z = 0; z < d.D; ++z)
       for (int64_t y = 0; y < d.H; ++y)
@@ -50,25 +51,23 @@ Tensor sobel_any(const Tensor& x, int sd) {
   Shape ys = x.shape();
   ys[1] *= sd;
   Tensor y = Tensor::empty(ys, x.dtype(), x.device());
-  if (x.is_cuda()) {
-    cuda::sobel_forward(x, y, sd);
-  } else {
-    dispatch_float(x.dtype(), op, [&](auto tag) {
-      using T = decltype(tag);
-      sobel_cpu<T>(x.data<T>(), y.data<T>(), dims_of(x, sd), sd, 0);
-    });
-  }
-  return record(op, y, {x}, [xs = x.shape(), sd, op](const Tensor& g) -> std::vector<Tensor> {
-    Tensor dx = Tensor::empty(xs, g.dtype(), g.device());
-    if (g.is_cuda()) {
-      cuda::sobel_backward(g, dx, sd);
-    } else {
-      dispatch_float(g.dtype(), op, [&](auto tag) {
+  on_device(
+      x, op, [&] { cuda::sobel_forward(x, y, sd); },
+      [&](auto tag) {
         using T = decltype(tag);
-        sobel_cpu<T>(g.data<T>(), dx.data<T>(), dims_of(dx, sd), sd, 1);
+        sobel_cpu<T>(x.data<T>(), y.data<T>(), dims_of(x, sd), sd, 0);
       });
-    }
-    return {dx};
+  return record(op, y, {x}, [&] {
+    return [xs = x.shape(), sd, op](const Tensor& g) -> std::vector<Tensor> {
+      Tensor dx = Tensor::empty(xs, g.dtype(), g.device());
+      on_device(
+          g, op, [&] { cuda::sobel_backward(g, dx, sd); },
+          [&](auto tag) {
+            using T = decltype(tag);
+            sobel_cpu<T>(g.data<T>(), dx.data<T>(), dims_of(dx, sd), sd, 1);
+          });
+      return {dx};
+    };
   });
 }
 
@@ -82,15 +81,13 @@ Tensor edge_map(const Tensor& onehot) {
   SEG_CHECK(onehot.dim() == 4 || onehot.dim() == 5, "edge_map: input must be (N,K,H,W) or (N,K,D,H,W), got ",
             onehot.describe());
   const int sd = static_cast<int>(onehot.dim()) - 2;
-  Tensor y = Tensor::empty(onehot.shape(), onehot.dtype(), onehot.device());
-  if (onehot.is_cuda()) {
-    cuda::edge_map(onehot, y, sd);
-  } else {
-    dispatch_float(onehot.dtype(), "edge_map", [&](auto tag) {
-      using T = decltype(tag);
-      sobel_cpu<T>(onehot.data<T>(), y.data<T>(), dims_of(onehot, sd), sd, 2);
-    });
-  }
+  Tensor y = empty_like(onehot);
+  on_device(
+      onehot, "edge_map", [&] { cuda::edge_map(onehot, y, sd); },
+      [&](auto tag) {
+        using T = decltype(tag);
+        sobel_cpu<T>(onehot.data<T>(), y.data<T>(), dims_of(onehot, sd), sd, 2);
+      });
   return y;
 }
 

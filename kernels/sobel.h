@@ -1,5 +1,5 @@
 // Sobel gradients (differentiable w.r.t. the input) and the edge map of one-hot masks (paper 3's edge ground truth,
-// made on the fly). Exact definitions: ../shared/opcheck-format.md (sobel2d, sobel3d): fixed depthwise 3×3(×3)
+// made on the fly). Exact definitions: docs/opcheck-format.md (sobel2d, sobel3d): fixed depthwise 3×3(×3)
 // filters, zero padding 1, correlation as torch's conv; channel order per input channel [gy, gx] / [gz, gy, gx].
 #pragma once
 #include "engine/tensor.h"

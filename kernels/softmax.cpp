@@ -5,6 +5,7 @@
 #include <cmath>
 
 #include "engine/autograd.h"
+#include "kernels/op_util.h"
 #include "kernels/softmax_cuda.h"
 
 namespace seg {
@@ -13,7 +14,7 @@ namespace {
 
 template <class T>
 void forward_cpu(const T* x, T* y, int64_t outer, int64_t n, int64_t inner, bool log) {
-#pragma omp parallel for collapse(2) if (outer * inner * n > 32768)
+#pragma omp parallel for collapse(2) if (outer * inner * n > kParallelGrain)
   for (int64_t o = 0; o < outer; ++o)
     for (int64_t i = 0; i < inner; ++i) {
       const T* xp = x + o * n * inner + i;
@@ -34,7 +35,7 @@ void forward_cpu(const T* x, T* y, int64_t outer, int64_t n, int64_t inner, bool
 
 template <class T>
 void backward_cpu(const T* y, const T* g, T* dx, int64_t outer, int64_t n, int64_t inner, bool log) {
-#pragma omp parallel for collapse(2) if (outer * inner * n > 32768)
+#pragma omp parallel for collapse(2) if (outer * inner * n > kParallelGrain)
   for (int64_t o = 0; o < outer; ++o)
     for (int64_t i = 0; i < inner; ++i) {
       const int64_t base = o * n * inner + i;
@@ -59,26 +60,24 @@ Tensor softmax_impl(const Tensor& x, int64_t dim, bool log) {
   const int64_t n = x.shape()[static_cast<size_t>(dim)];
   for (int64_t i = 0; i < dim; ++i) outer *= x.shape()[static_cast<size_t>(i)];
   for (int64_t i = dim + 1; i < nd; ++i) inner *= x.shape()[static_cast<size_t>(i)];
-  Tensor y = Tensor::empty(x.shape(), x.dtype(), x.device());
-  if (x.is_cuda()) {
-    cuda::softmax_forward(x, y, outer, n, inner, log);
-  } else {
-    dispatch_float(x.dtype(), op, [&](auto tag) {
-      using T = decltype(tag);
-      forward_cpu(x.data<T>(), y.data<T>(), outer, n, inner, log);
-    });
-  }
-  return record(op, y, {x}, [ys = y.detach(), outer, n, inner, log](const Tensor& g) -> std::vector<Tensor> {
-    Tensor dx = Tensor::empty(g.shape(), g.dtype(), g.device());
-    if (g.is_cuda()) {
-      cuda::softmax_backward(ys, g, dx, outer, n, inner, log);
-    } else {
-      dispatch_float(g.dtype(), "softmax backward", [&](auto tag) {
+  Tensor y = empty_like(x);
+  on_device(
+      x, op, [&] { cuda::softmax_forward(x, y, outer, n, inner, log); },
+      [&](auto tag) {
         using T = decltype(tag);
-        backward_cpu(ys.data<T>(), g.data<T>(), dx.data<T>(), outer, n, inner, log);
+        forward_cpu(x.data<T>(), y.data<T>(), outer, n, inner, log);
       });
-    }
-    return {dx};
+  return record(op, y, {x}, [&] {
+    return [ys = y.detach(), outer, n, inner, log, op](const Tensor& g) -> std::vector<Tensor> {
+      Tensor dx = empty_like(g);
+      on_device(
+          g, op, [&] { cuda::softmax_backward(ys, g, dx, outer, n, inner, log); },
+          [&](auto tag) {
+            using T = decltype(tag);
+            backward_cpu(ys.data<T>(), g.data<T>(), dx.data<T>(), outer, n, inner, log);
+          });
+      return {dx};
+    };
   });
 }
 

@@ -8,13 +8,12 @@
 #include <vector>
 
 #include "engine/autograd.h"
+#include "kernels/op_util.h"
 #include "kernels/upsample_cuda.h"
 
 namespace seg {
 
 namespace {
-
-constexpr int64_t kParallelGrain = 1 << 14;
 
 template <class T>
 struct Taps {
@@ -169,25 +168,23 @@ Tensor upsample_impl(UpsampleMode mode, const Tensor& x, const std::vector<int64
     ys.push_back(out[i]);
   }
   Tensor y = Tensor::empty(ys, x.dtype(), x.device());
-  if (x.is_cuda()) {
-    cuda::upsample_forward(mode, x, y, g);
-  } else {
-    dispatch_float(x.dtype(), op, [&](auto tag) {
-      using T = decltype(tag);
-      forward_cpu(mode, x.data<T>(), y.data<T>(), g);
-    });
-  }
-  return record(op, y, {x}, [mode, g, xs = x.shape(), op](const Tensor& dy) -> std::vector<Tensor> {
-    Tensor dx = Tensor::empty(xs, dy.dtype(), dy.device());
-    if (dy.is_cuda()) {
-      cuda::upsample_backward(mode, dy, dx, g);
-    } else {
-      dispatch_float(dy.dtype(), op, [&](auto tag) {
+  on_device(
+      x, op, [&] { cuda::upsample_forward(mode, x, y, g); },
+      [&](auto tag) {
         using T = decltype(tag);
-        backward_cpu(mode, dy.data<T>(), dx.data<T>(), g);
+        forward_cpu(mode, x.data<T>(), y.data<T>(), g);
       });
-    }
-    return {dx};
+  return record(op, y, {x}, [&] {
+    return [mode, g, xs = x.shape(), op](const Tensor& dy) -> std::vector<Tensor> {
+      Tensor dx = Tensor::empty(xs, dy.dtype(), dy.device());
+      on_device(
+          dy, op, [&] { cuda::upsample_backward(mode, dy, dx, g); },
+          [&](auto tag) {
+            using T = decltype(tag);
+            backward_cpu(mode, dy.data<T>(), dx.data<T>(), g);
+          });
+      return {dx};
+    };
   });
 }
 
@@ -196,9 +193,7 @@ Tensor upsample_scale_impl(UpsampleMode mode, const Tensor& x, const std::vector
                            bool align_corners, const char* op) {
   check_float(x, op, "input");
   check_dim(x, static_cast<int64_t>(nsp) + 2, op, "input");
-  SEG_CHECK(scale_factor.size() == 1 || scale_factor.size() == nsp, op, ": scale_factor needs 1 or ", nsp,
-            " values, got ", scale_factor.size());
-  std::vector<double> s = scale_factor.size() == 1 ? std::vector<double>(nsp, scale_factor[0]) : scale_factor;
+  const std::vector<double> s = per_spatial_dim(scale_factor, static_cast<int64_t>(nsp), op, "scale_factor");
   std::vector<int64_t> out(nsp);
   for (size_t i = 0; i < nsp; ++i) {
     SEG_CHECK(s[i] > 0, op, ": scale_factor must be positive, got ", s[i]);

@@ -22,16 +22,27 @@ __device__ __forceinline__ Tap<T> tap(int64_t o, int64_t in, int64_t out, bool a
   return t;
 }
 
+// The taps of output element i along each axis, and its (n, c) plane p.
+template <class T>
+struct Taps3 {
+  int64_t p;
+  Tap<T> td, th, tw;
+};
+template <class T, bool D3>
+__device__ __forceinline__ Taps3<T> taps_of(int64_t i, const UpsampleGeom& g) {
+  const int64_t op = g.OD * g.OH * g.OW, p = i / op, r = i - p * op;
+  const int64_t ow = r % g.OW, oh = (r / g.OW) % g.OH, od = r / (g.OW * g.OH);
+  Taps3<T> t{p, {0, 0, T(1), T(0)}, tap<T>(oh, g.H, g.OH, g.align_corners, g.scale_h),
+             tap<T>(ow, g.W, g.OW, g.align_corners, g.scale_w)};
+  if (D3) t.td = tap<T>(od, g.D, g.OD, g.align_corners, g.scale_d);
+  return t;
+}
+
 template <class T, bool D3>
 __global__ void linear_forward_kernel(const T* x, T* y, UpsampleGeom g) {
-  const int64_t op = g.OD * g.OH * g.OW, ip = g.D * g.H * g.W;
-  SEG_GRID_STRIDE(i, g.planes * op) {
-    const int64_t p = i / op, r = i - p * op;
-    const int64_t ow = r % g.OW, oh = (r / g.OW) % g.OH, od = r / (g.OW * g.OH);
-    const Tap<T> th = tap<T>(oh, g.H, g.OH, g.align_corners, g.scale_h), tw = tap<T>(ow, g.W, g.OW, g.align_corners, g.scale_w);
-    Tap<T> td{0, 0, T(1), T(0)};
-    if (D3) td = tap<T>(od, g.D, g.OD, g.align_corners, g.scale_d);
-    const T* plane = x + p * ip;
+  SEG_GRID_STRIDE(i, g.planes * g.out_plane()) {
+    const auto [p, td, th, tw] = taps_of<T, D3>(i, g);
+    const T* plane = x + p * g.in_plane();
     const T* a0 = plane + (td.i0 * g.H + th.i0) * g.W;
     const T* a1 = plane + (td.i0 * g.H + th.i1) * g.W;
     T v = td.l0 * (th.l0 * (tw.l0 * a0[tw.i0] + tw.l1 * a0[tw.i1]) + th.l1 * (tw.l0 * a1[tw.i0] + tw.l1 * a1[tw.i1]));
@@ -44,32 +55,24 @@ __global__ void linear_forward_kernel(const T* x, T* y, UpsampleGeom g) {
   }
 }
 
+// Adds v·(bilinear weight) to the four pixels of one depth slice (row length W) that taps th, tw read.
+template <class T>
+__device__ __forceinline__ void scatter_bilinear(T* slice, int64_t W, const Tap<T>& th, const Tap<T>& tw, T v) {
+  T* r0 = slice + th.i0 * W;
+  T* r1 = slice + th.i1 * W;
+  atomicAdd(r0 + tw.i0, v * th.l0 * tw.l0);
+  atomicAdd(r0 + tw.i1, v * th.l0 * tw.l1);
+  atomicAdd(r1 + tw.i0, v * th.l1 * tw.l0);
+  atomicAdd(r1 + tw.i1, v * th.l1 * tw.l1);
+}
+
 template <class T, bool D3>
 __global__ void linear_backward_kernel(const T* dy, T* dx, UpsampleGeom g) {
-  const int64_t op = g.OD * g.OH * g.OW, ip = g.D * g.H * g.W;
-  SEG_GRID_STRIDE(i, g.planes * op) {
-    const int64_t p = i / op, r = i - p * op;
-    const int64_t ow = r % g.OW, oh = (r / g.OW) % g.OH, od = r / (g.OW * g.OH);
-    const Tap<T> th = tap<T>(oh, g.H, g.OH, g.align_corners, g.scale_h), tw = tap<T>(ow, g.W, g.OW, g.align_corners, g.scale_w);
-    Tap<T> td{0, 0, T(1), T(0)};
-    if (D3) td = tap<T>(od, g.D, g.OD, g.align_corners, g.scale_d);
-    T* plane = dx + p * ip;
-    T* a0 = plane + (td.i0 * g.H + th.i0) * g.W;
-    T* a1 = plane + (td.i0 * g.H + th.i1) * g.W;
-    const T ga = td.l0 * dy[i];
-    atomicAdd(a0 + tw.i0, ga * th.l0 * tw.l0);
-    atomicAdd(a0 + tw.i1, ga * th.l0 * tw.l1);
-    atomicAdd(a1 + tw.i0, ga * th.l1 * tw.l0);
-    atomicAdd(a1 + tw.i1, ga * th.l1 * tw.l1);
-    if (D3) {
-      T* b0 = plane + (td.i1 * g.H + th.i0) * g.W;
-      T* b1 = plane + (td.i1 * g.H + th.i1) * g.W;
-      const T gb = td.l1 * dy[i];
-      atomicAdd(b0 + tw.i0, gb * th.l0 * tw.l0);
-      atomicAdd(b0 + tw.i1, gb * th.l0 * tw.l1);
-      atomicAdd(b1 + tw.i0, gb * th.l1 * tw.l0);
-      atomicAdd(b1 + tw.i1, gb * th.l1 * tw.l1);
-    }
+  SEG_GRID_STRIDE(i, g.planes * g.out_plane()) {
+    const auto [p, td, th, tw] = taps_of<T, D3>(i, g);
+    T* plane = dx + p * g.in_plane();
+    scatter_bilinear(plane + td.i0 * g.H * g.W, g.W, th, tw, td.l0 * dy[i]);
+    if (D3) scatter_bilinear(plane + td.i1 * g.H * g.W, g.W, th, tw, td.l1 * dy[i]);
   }
 }
 
@@ -98,40 +101,39 @@ __global__ void nearest_backward_kernel(const T* dy, T* dx, UpsampleGeom g) {
   }
 }
 
+// The kernel for a mode and geometry, forward or backward: all share the signature (src, dst, geometry) and the launch
+// shape (one thread per output element).
+template <class T>
+using ResizeKernel = void (*)(const T*, T*, UpsampleGeom);
+template <class T>
+ResizeKernel<T> pick_kernel(UpsampleMode mode, const UpsampleGeom& g, bool backward) {
+  if (mode == UpsampleMode::Nearest) return backward ? nearest_backward_kernel<T> : nearest_forward_kernel<T>;
+  if (g.D == 1 && g.OD == 1) return backward ? linear_backward_kernel<T, false> : linear_forward_kernel<T, false>;
+  return backward ? linear_backward_kernel<T, true> : linear_forward_kernel<T, true>;
+}
+
+void launch(UpsampleMode mode, const Tensor& src, Tensor& dst, const UpsampleGeom& g, bool backward, const char* op) {
+  const int64_t n = g.planes * g.out_plane();
+  if (n == 0) return;
+  dispatch_float(src.dtype(), op, [&](auto tag) {
+    using T = decltype(tag);
+    pick_kernel<T>(mode, g, backward)<<<grid_for(n), kThreads, 0, stream()>>>(src.data<T>(), dst.data<T>(), g);
+    SEG_LAUNCH_CHECK(op);
+  });
+}
+
 }  // namespace
 
 void upsample_forward(UpsampleMode mode, const Tensor& x, Tensor& y, const UpsampleGeom& g) {
   NvtxRange r(mode == UpsampleMode::Nearest ? "upsample_nearest" : "upsample_linear");
-  const int64_t n = g.planes * g.out_plane();
-  if (n == 0) return;
-  dispatch_float(x.dtype(), "upsample (cuda)", [&](auto tag) {
-    using T = decltype(tag);
-    if (mode == UpsampleMode::Nearest)
-      nearest_forward_kernel<T><<<grid_for(n), kThreads, 0, stream()>>>(x.data<T>(), y.data<T>(), g);
-    else if (g.D == 1 && g.OD == 1)
-      linear_forward_kernel<T, false><<<grid_for(n), kThreads, 0, stream()>>>(x.data<T>(), y.data<T>(), g);
-    else
-      linear_forward_kernel<T, true><<<grid_for(n), kThreads, 0, stream()>>>(x.data<T>(), y.data<T>(), g);
-    SEG_LAUNCH_CHECK("upsample (cuda)");
-  });
+  launch(mode, x, y, g, false, "upsample (cuda)");
 }
 
 void upsample_backward(UpsampleMode mode, const Tensor& dy, Tensor& dx, const UpsampleGeom& g) {
   NvtxRange r(mode == UpsampleMode::Nearest ? "upsample_nearest_backward" : "upsample_linear_backward");
   if (dx.numel() == 0) return;
   cuda_memset_zero(dx.raw(), static_cast<size_t>(dx.numel()) * dtype_size(dx.dtype()));
-  const int64_t n = g.planes * g.out_plane();
-  if (n == 0) return;
-  dispatch_float(dy.dtype(), "upsample backward (cuda)", [&](auto tag) {
-    using T = decltype(tag);
-    if (mode == UpsampleMode::Nearest)
-      nearest_backward_kernel<T><<<grid_for(n), kThreads, 0, stream()>>>(dy.data<T>(), dx.data<T>(), g);
-    else if (g.D == 1 && g.OD == 1)
-      linear_backward_kernel<T, false><<<grid_for(n), kThreads, 0, stream()>>>(dy.data<T>(), dx.data<T>(), g);
-    else
-      linear_backward_kernel<T, true><<<grid_for(n), kThreads, 0, stream()>>>(dy.data<T>(), dx.data<T>(), g);
-    SEG_LAUNCH_CHECK("upsample backward (cuda)");
-  });
+  launch(mode, dy, dx, g, true, "upsample backward (cuda)");
 }
 
 }  // namespace seg::cuda

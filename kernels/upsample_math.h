@@ -24,8 +24,8 @@ struct UpsampleGeom {
   int64_t OD = 1, OH = 1, OW = 1;   // output plane
   double scale_d = 0, scale_h = 0, scale_w = 0;  // the caller's scale_factor per axis; 0 = none (use in/out)
   bool align_corners = false;       // linear only
-  int64_t in_plane() const { return D * H * W; }
-  int64_t out_plane() const { return OD * OH * OW; }
+  SEG_HD int64_t in_plane() const { return D * H * W; }
+  SEG_HD int64_t out_plane() const { return OD * OH * OW; }
 };
 
 // PyTorch's compute_scales_value: 1/scale_factor when given, else in/out.

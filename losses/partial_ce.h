@@ -1,5 +1,6 @@
 // Partial cross-entropy (paper 1, weak supervision): −Σ mask·log p_k / Σ mask over the labelled seed pixels, for the
-// one labelled class k (reference-notes: only the foreground is labelled; background pixels get no CE).
+// one labelled class k (as in the authors' code, docs/reference_code.md: only the foreground is labelled; background
+// pixels get no CE).
 // Key decision: composed from engine ops (narrow, mul, sum) — it is a handful of passes over one class plane, so a
 // fused kernel would not pay for itself; an empty mask gives 0 with a zero gradient (Σ mask is clamped to ≥ 1, exact for
 // a 0/1 mask).

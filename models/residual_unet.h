@@ -1,4 +1,4 @@
-// The fully residual U-Net of papers 1 and 5 (Kervadec et al.'s reference code, see reference-notes.md):
+// The fully residual U-Net of papers 1 and 5 (Kervadec et al.'s reference code, see docs/reference_code.md):
 // widths 32-64-128-256, bridge 512, residual blocks of five 3×3 convs, LeakyReLU(0.2) in the encoder and bridge,
 // ReLU in the decoder, transposed-conv upsampling, additive skips ((up + skip)/2), a 3×3 head to K logits.
 // CoordConv placement (paper 1) is an option: none | 1st (input conv) | enc (every encoder and bridge conv) |

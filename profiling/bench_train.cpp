@@ -10,7 +10,7 @@
 #include <memory>
 #include <string>
 
-#include "apps/common/cli.h"
+#include "apps/toolkit/cli.h"
 #include "bench_util.h"
 #include "engine/allocator.h"
 #include "engine/autograd.h"

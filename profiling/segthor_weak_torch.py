@@ -7,10 +7,12 @@ What is reproduced (the C++ is the authority; each point was checked against it)
            bilinear image (align_corners=False) and 'nearest' labels (mask = resized > 0.5) — our upsample kernels
            reproduce PyTorch 1.13's F.interpolate exactly, 'nearest' included (src = min(floor(dst·in/out), in−1)).
            Slice grid spacing: (sx·nx/S, sy·ny/S, sz).
-  split    by patient, and by default *the same split as the C++ app*: its seeded Philox-4x32-10 Fisher–Yates shuffle
-           (engine/rng.h, key seed ^ 0x5EC7) is re-implemented here bit for bit. --split-from RESULTS_JSON (our app's
-           results.json: data.train_ids where recorded, else validation = the keys of dice_volume.per_patient) or
-           --train-patients-list (ordered: the index of a training patient seeds its weak labels) override it.
+  split    by patient, and by default *the same split as the C++ app*: data/datasets' split_by_patient_counts (sorted
+           patient ids, Fisher–Yates driven by splitmix64(seed + t·golden)), first --train-patients train, the next
+           --val-patients (0: the rest) validate, each side in sorted id order — re-implemented here bit for bit.
+           --split-from RESULTS_JSON (our app's results.json: config.train_cases where recorded, else validation = the
+           keys of dice_volume.per_patient) or --train-patients-list (ordered: the index of a training patient seeds
+           its weak labels) override it.
   weak     on every training slice with heart: one heart pixel drawn uniformly with the splitmix64 stream of
            data/phantoms/phantom_random.h (seed·1000003 + training-patient index, slice z) — bit for bit the C++ seeds —
            and the pixels within diameter/2 = 2 px of it (13-px disc) that are heart. Size bounds [a, b] = smallest and
@@ -18,9 +20,10 @@ What is reproduced (the C++ is the authority; each point was checked against it)
   loss     weak: partial CE = −Σ seeds·log p_heart / max(1, Σ seeds) over the batch (heart class only) + λ·size penalty,
            size penalty = mean over N·K (K = 1: the heart channel only) of (relu(a−V)² + relu(V−b)²)/(H·W),
            V = Σ_hw softmax_heart; λ = lambda·(256/S)². full: cross entropy over all pixels, 2 classes.
-  batches  every slice of every training patient; order reshuffled each epoch and per-sample dihedral augmentation
-           (k quarter turns, mirror x, flip y) drawn from the same Philox streams as apps/common/slice_data.cpp, with the
-           same index transform: the batches are the C++ app's batches, in the same order.
+  batches  every slice of every training patient; order reshuffled each epoch (the Philox stream of
+           apps/toolkit/slice_data.cpp) and per-sample dihedral augmentation (k quarter turns, mirror x, flip y) drawn as
+           data/transforms/augment.cpp's draw_augment does (splitmix64 stream (seed + 7919·epoch) ^ 0xA0C3E7, sample
+           position), with the same index transform: the batches are the C++ app's batches, in the same order.
   model    profiling/bench_train_torch.py's ResidualUNet. Our init differs from PyTorch's default (kaiming_uniform(a=√5)
            weights, uniform biases): ours is He-normal N(0, sqrt(2/(k·k·out))) for every conv and transposed conv (out =
            output channels), bias 0, BatchNorm weight 1 / bias 0. init_like_ours() applies it — with the very numbers of
@@ -31,7 +34,7 @@ What is reproduced (the C++ is the authority; each point was checked against it)
            validation volume Dice (our ReduceOnPlateau: no threshold, no cooldown). auto (default, as the C++ app):
            budget when --max-minutes > 0. The plateau rule is not applied under the budget schedule (as in C++).
   budget   --max-minutes: after each epoch (training + validation + checkpoints), stop when elapsed + that epoch's
-           duration would pass the budget (slice_trainer.cpp's rule). The clock starts right before the first epoch.
+           duration would pass the budget (apps/toolkit/trainer.cpp's rule). The clock starts right before the first epoch.
   eval     after every epoch, model.eval() (BatchNorm running statistics), batches of 8 slices, prediction = heart where
            logit_heart > logit_background (our argmax, ties to background); per validation patient on the S×S×slices
            grid: 3-D Dice, Dice over the slices with heart, symmetric Hausdorff (exact: EDT of each mask evaluated on the
@@ -174,7 +177,7 @@ class PhantomRandom:
 
 
 # ----------------------------------------------------------------------------------------------------------------------
-# Data (apps/common/segthor_data.cpp)
+# Data (apps/paper1/data.cpp + apps/toolkit/slice_data.cpp)
 
 
 class SliceSet:
@@ -278,8 +281,14 @@ def set_size_bounds(s, b):
     s.bounds = np.where(s.organ[:, None], np.asarray(b, np.float64)[None, :], 0.0)
 
 
-def cpp_split_order(n, seed):
-    return seeded_permutation(n, PhiloxGenerator(seed ^ 0x5EC7))
+def cpp_split_order(ids, seed):
+    """data/datasets/loader.cpp shuffled_patients: sorted unique ids, Fisher–Yates with j = splitmix64(s) % i, where the
+    loader's splitmix64 advances s by the golden ratio first (so call t hashes seed + t·golden with the stateless one)."""
+    p = sorted(set(ids))
+    for t, i in enumerate(range(len(p), 1, -1)):
+        j = splitmix64((seed + t * 0x9E3779B97F4A7C15) & M64) % i
+        p[i - 1], p[j] = p[j], p[i - 1]
+    return p
 
 
 def load_data(a):
@@ -289,8 +298,8 @@ def load_data(a):
     print("loading %d patients from %s ..." % (len(cases), a.data), flush=True)
     sets = {c[0]: make_slice_set(c[0], c[1], c[2], a.heart_label, a.size) for c in cases}
     print("  loaded in %.1f s" % (time.perf_counter() - t0), flush=True)
-    order = [ids[i] for i in cpp_split_order(len(ids), a.seed)]  # the C++ app's patient order
-    split_source = "reproduced C++ split (Philox, seed %d)" % a.seed
+    order = cpp_split_order(ids, a.seed)  # the C++ app's patient order
+    split_source = "reproduced C++ split (data/datasets, seed %d)" % a.seed
     if a.train_patients_list:
         train_ids = [t.strip() for t in a.train_patients_list.split(",") if t.strip()]
         split_source = "--train-patients-list"
@@ -298,7 +307,9 @@ def load_data(a):
         with open(a.split_from) as f:
             rj = json.load(f)
         d = rj.get("data", {})
-        if "train_ids" in d:
+        if "train_cases" in rj.get("config", {}):
+            train_ids = list(rj["config"]["train_cases"])
+        elif "train_ids" in d:
             train_ids = list(d["train_ids"])
         else:
             val_ids = set(rj["dice_volume"]["per_patient"].keys())
@@ -311,14 +322,15 @@ def load_data(a):
     else:
         if len(ids) <= a.train_patients or a.train_patients <= 0:
             sys.exit("%s: %d patients found, need more than --train-patients %d" % (a.data, len(ids), a.train_patients))
-        train_ids = order[:a.train_patients]
+        train_ids = sorted(order[:a.train_patients])
     for t in train_ids:
         if t not in sets:
             sys.exit("training patient %s not found in %s" % (t, a.data))
-    if train_ids != order[:len(train_ids)]:
+    if train_ids != sorted(order[:len(train_ids)]):
         print("  note: the split differs from the C++ app's (seed %d) — weak seeds are drawn per training index, so "
               "they and the batches match the C++ run only if its split was this one" % a.seed)
-    val_ids = [p for p in order if p not in train_ids]
+    rest = [p for p in order if p not in train_ids]
+    val_ids = sorted(rest[:a.val_patients] if a.val_patients > 0 else rest)
     if not val_ids:
         sys.exit("no validation patient left")
     train = [sets[p] for p in train_ids]
@@ -333,7 +345,7 @@ def load_data(a):
 
 
 # ----------------------------------------------------------------------------------------------------------------------
-# Sampling (apps/common/slice_data.cpp)
+# Sampling (apps/toolkit/slice_data.cpp)
 
 
 def transform_index(S, k, mirror, flip):
@@ -372,17 +384,20 @@ class SliceSampler:
         if self.pos + self.batch > len(self.order):
             self.start_epoch(self.epoch + 1)
         B, S = self.batch, self.S
-        u = PhiloxGenerator((self.seed + 7919 * self.epoch + self.pos) & M64).uniforms(3 * B)
+        aug_seed = ((self.seed + 7919 * self.epoch) & M64) ^ 0xA0C3E7
         img = np.empty((B, 1, S, S), np.float32)
         tgt = np.empty((B, S, S), np.int64)
         sd = np.empty((B, S, S), np.float32)
         bd = np.empty((B, 1, 2), np.float32)
         for b in range(B):
+            # draw_augment: 12 uniforms of stream (aug_seed, position); mirror = 8th, flip = 9th, turns = 12th
+            r = PhantomRandom(aug_seed, self.pos)
+            u = [r.uniform() for _ in range(12)]
             si, z = self.index[self.order[self.pos]]
             self.pos += 1
             s = self.sets[si]
-            k = int(u[3 * b] * 4.0) % 4
-            mirror, flip = bool(u[3 * b + 1] < 0.5), bool(u[3 * b + 2] < 0.5)
+            k = min(3, int(u[11] * 4.0))
+            mirror, flip = bool(u[7] < 0.5), bool(u[8] < 0.5)
             sy, sx = self.tables[(k, int(mirror), int(flip))]
             img[b, 0] = s.image[z][sy, sx]
             tgt[b] = s.mask[z][sy, sx]
@@ -512,7 +527,7 @@ def to_json(per):
 
 
 # ----------------------------------------------------------------------------------------------------------------------
-# Training (apps/common/slice_trainer.cpp)
+# Training (apps/toolkit/trainer.cpp)
 
 
 def weak_loss(lam):
@@ -561,6 +576,7 @@ def parse_args():
     ap.add_argument("--lambda", dest="lam", type=float, default=0.01, help="size-constraint weight at 256×256")
     ap.add_argument("--bounds", default="", help="size bounds a,b in pixels at S×S (default: training ground truth)")
     ap.add_argument("--train-patients", type=int, default=6)
+    ap.add_argument("--val-patients", type=int, default=4, help="validation patients (0: all the others), as the C++ app")
     ap.add_argument("--split-from", default="", help="our app's results.json: validate on its validation patients")
     ap.add_argument("--train-patients-list", default="", help="explicit training patients, e.g. Patient_03,Patient_07")
     ap.add_argument("--heart-label", type=int, default=2)

@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
-# The project's test command (README and .ci/run): configure, build everything, run every test suite with ctest.
+# The project's test command (README and .ci/run): install the Debian packages (scripts/install_deps.sh; a no-op when
+# they are present), configure, build everything, run every test suite with ctest. Works alone on a fresh machine.
 # CUDA code is compiled when nvcc is present; GPU tests skip with the reason when no GPU is usable.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+./scripts/install_deps.sh
 BUILD=${BUILD_DIR:-build}
 JOBS=${JOBS:-$(nproc)}
 cmake -S . -B "$BUILD" -DCMAKE_BUILD_TYPE=Release ${SEG_CMAKE_ARGS:-}

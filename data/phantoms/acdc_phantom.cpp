@@ -81,7 +81,13 @@ void classify(const Heart& h, bool es, double t, double u, double v, double body
   }
   if (t > 1.0) return;  // past the apex
   const double taper = std::sqrt(std::max(0.0, 1 - std::pow(t * 0.92, 2.2)));
-  const double r_endo = h.r_endo * (es ? h.contraction : 1.0) * taper;
+  double r_endo = h.r_endo * (es ? h.contraction : 1.0) * taper;
+  // ACDC's LV cavity spans [97.9, 1722] px on 256² slices (paper 1's size bounds, from the real ground truth): a dilated
+  // cavity is capped below that, and towards the apex a cavity under ~130 px closes into the myocardial cap (margins
+  // leave room for the shape deformation and the resampling)
+  const double px256 = h.fov / 256.0;
+  r_endo = std::min(r_endo, std::sqrt(1450.0 / kPi) * px256);
+  if (r_endo < std::sqrt(130.0 / kPi) * px256) r_endo = 0;
   const double wall = h.wall * (es ? 1.0 / std::sqrt(h.contraction) : 1.0) * (0.85 + 0.15 * taper);
   const double r_epi = r_endo + wall;
   const double rr = std::hypot(u, v);

@@ -5,6 +5,7 @@
 // that ends before the apex, papillary muscles inside the cavity (labelled LV as ACDC does), bright blood (SSFP),
 // dark lungs, a thorax with fat; smooth per-patient shape deformation, a multiplicative coil bias field, Rician noise.
 // The pathology group drawn per patient (NOR, MINF, DCM, HCM, RV) changes sizes, wall thickness and contraction.
+// The LV cavity stays within paper 1's size bounds [97.9, 1722] px at 256² (capped when dilated, closed at the apex).
 // Key decision: geometry like ACDC's (1.37–1.68 mm in-plane, 5–10 mm slices, 8–12 slices) and physical coordinates,
 // so `nx` smaller than native keeps the field of view.
 #pragma once

@@ -1,7 +1,9 @@
 // 2-D augmentation (see augment.h).
 #include "data/transforms/augment.h"
 
+#include <algorithm>
 #include <cmath>
+#include <string>
 #include <stdexcept>
 
 #include "data/phantoms/phantom_random.h"
@@ -25,8 +27,44 @@ AugmentParams draw_augment(const AugmentConfig& c, uint64_t seed, uint64_t index
   p.mirror = u_m < c.p_mirror;
   p.flip = u_f < c.p_flip;
   if (u_b < c.p_blur) p.blur_sigma = sigma;
+  const double u_q = r.uniform();  // drawn last, so configurations without quarter turns keep their earlier values
+  if (c.quarter_turns) p.quarter_turns = std::min(3, static_cast<int>(u_q * 4.0));
   return p;
 }
+
+AugmentConfig no_augmentation() {
+  AugmentConfig c;
+  c.p_rotate = c.p_scale = c.p_shift = c.p_mirror = c.p_flip = c.p_blur = 0;
+  c.max_shift_px = 0;
+  c.quarter_turns = false;
+  return c;
+}
+
+namespace {
+// k counter-clockwise quarter turns (as displayed, y down) of every slice of a square volume, exact.
+Volume rotate90(const Volume& v, int k) {
+  k = ((k % 4) + 4) % 4;
+  if (k == 0) return v;
+  const int64_t n = v.nx();
+  if (v.ny() != n) throw std::invalid_argument("augment_2d: quarter turns need square slices, got " +
+                                               std::to_string(v.nx()) + "x" + std::to_string(v.ny()));
+  Volume out = v;
+  const int64_t P = n * n;
+  for (int64_t pl = 0; pl < v.channels * v.nz(); ++pl) {
+    const float* in = v.data.data() + pl * P;
+    float* o = out.data.data() + pl * P;
+    for (int64_t y = 0; y < n; ++y)
+      for (int64_t x = 0; x < n; ++x) {
+        int64_t sy = y, sx = x;  // source of output (y, x)
+        if (k == 1) sy = x, sx = n - 1 - y;
+        else if (k == 2) sy = n - 1 - y, sx = n - 1 - x;
+        else sy = n - 1 - x, sx = y;
+        o[y * n + x] = in[sy * n + sx];
+      }
+  }
+  return out;
+}
+}  // namespace
 
 Volume warp_2d(const Volume& v, double angle_deg, double scale, double shift_x, double shift_y, bool nearest, float fill) {
   if (!(scale > 0)) throw std::invalid_argument("warp_2d: scale must be > 0");
@@ -69,6 +107,10 @@ std::pair<Volume, Volume> augment_2d(const Volume& image, const Volume& label, c
   if (geometric) {
     img = warp_2d(img, p.angle_deg, p.scale, p.shift_x, p.shift_y, false, image_fill);
     if (has_label) lab = warp_2d(lab, p.angle_deg, p.scale, p.shift_x, p.shift_y, true, 0.f);
+  }
+  if (p.quarter_turns != 0) {
+    img = rotate90(img, p.quarter_turns);
+    if (has_label) lab = rotate90(lab, p.quarter_turns);
   }
   // flips keep the grid (augmentation moves content, not the scanner frame)
   if (p.mirror) {

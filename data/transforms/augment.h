@@ -1,5 +1,5 @@
-// 2-D augmentation of an image and its label map with one transform (rotation, scaling, shift, mirroring, flipping,
-// blur), applied to every axial slice: the online augmentation of papers 1 and 5.
+// 2-D augmentation of an image and its label map with one transform (rotation, scaling, shift, exact quarter turns,
+// mirroring, flipping, blur), applied to every axial slice: the online augmentation of papers 1 and 5.
 // Key decisions: geometry goes through one inverse-mapped affine warp about the slice centre ((n−1)/2), bilinear for
 // the image and nearest for labels, so image and labels stay aligned; pixels mapped from outside get `image_fill` /
 // label 0. Blur touches the image only. Parameters are drawn from a seeded counter-based stream, so sample i of
@@ -19,6 +19,7 @@ struct AugmentParams {
   bool mirror = false;           // left–right (x reversed)
   bool flip = false;             // up–down (y reversed)
   double blur_sigma = 0;         // pixels; 0 = none
+  int quarter_turns = 0;         // 0..3 exact 90° turns (index permutation, no interpolation; square slices only)
 };
 
 struct AugmentConfig {
@@ -27,7 +28,10 @@ struct AugmentConfig {
   double p_shift = 0, max_shift_px = 0;
   double p_mirror = 0.5, p_flip = 0.5;
   double p_blur = 0, min_sigma = 0.5, max_sigma = 2;
+  bool quarter_turns = false;    // draw 0..3 exact quarter turns uniformly (paper 1's rotations)
 };
+// No augmentation at all (every probability 0).
+AugmentConfig no_augmentation();
 
 // The parameters of draw `index` of stream `seed`.
 AugmentParams draw_augment(const AugmentConfig& cfg, uint64_t seed, uint64_t index);
@@ -35,7 +39,8 @@ AugmentParams draw_augment(const AugmentConfig& cfg, uint64_t seed, uint64_t ind
 // Warps v's slices (every channel): out(p) = v(A⁻¹(p − c) + c), A = the rotation·scale, then the shift.
 Volume warp_2d(const Volume& v, double angle_deg, double scale, double shift_x, double shift_y, bool nearest, float fill);
 
-// (image, label) transformed consistently; label may be empty (data.empty()) when there is none.
+// (image, label) transformed consistently; label may be empty (data.empty()) when there is none. Order: the affine
+// warp, then the quarter turns, the mirror, the flip, and last the blur (image only).
 std::pair<Volume, Volume> augment_2d(const Volume& image, const Volume& label, const AugmentParams& p, float image_fill = 0.f);
 
 }  // namespace seg

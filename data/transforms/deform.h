@@ -1,7 +1,7 @@
 // Pseudo-patients from one real scan: a random 3-D deformation (anisotropic scaling, in-plane rotation, translation and
 // a smooth elastic field) plus a small intensity change and noise, resampled onto a grid of the requested spacing.
-// Used to turn the single real chest CT in ../shared/data/real into a SegTHOR-like folder of "patients" whose anatomy
-// varies, so real-CT training runs (ours and PyTorch's on the same files) can be compared.
+// Used to turn one real labelled chest CT (`segtool pseudo`, docs/segthor_real_ct.md) into a SegTHOR-like folder of
+// "patients" whose anatomy varies, so real-CT training runs (ours and PyTorch's on the same files) can be compared.
 // Key decisions:
 //  * the transform is defined backwards (output voxel → source position in mm about the volume centre), so every
 //    output voxel is sampled exactly once: image trilinear, labels nearest; positions outside the source clamp to

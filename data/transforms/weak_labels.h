@@ -1,9 +1,10 @@
 // Weak supervision of paper 1 from a full label map: seed discs and size bounds.
-// Key decisions (reference-notes.md): on every axial slice that contains the label, one foreground pixel is drawn
-// uniformly (seeded; the authors' seeds were not reproducible) and the pixels within diameter/2 of it (Euclidean,
-// in pixels: 13 pixels for diameter 4) that are also foreground become the seed; slices without the label get no
-// seed. Size bounds are the smallest and largest foreground area over positive slices, counted after resizing each
-// slice to S×S with nearest labels (the paper's 210/7800 px for SegTHOR's heart at 256×256).
+// Key decisions (the authors' code, docs/reference_code.md): on every axial slice that contains the label, one
+// foreground pixel is drawn uniformly (seeded; the authors' seeds were not reproducible) and the pixels within
+// diameter/2 of it (Euclidean, in pixels: 13 pixels for diameter 4) that are also foreground become the seed; slices
+// without the label get no seed. Size bounds are the smallest and largest foreground area over positive slices,
+// counted after resizing each slice to S×S with nearest labels (the paper's 210/7800 px for SegTHOR's heart at
+// 256×256).
 #pragma once
 #include <array>
 #include <cstdint>

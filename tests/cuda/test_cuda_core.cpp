@@ -19,7 +19,7 @@ TEST(CudaCore, BinaryOpsSameBroadcastScalar) {
     auto f = [op](const V& v) { return binary(op, v[0], v[1]); };
     compare_devices(f, {rand_tensor({2, 3, 5, 7}, 1), rand_tensor({2, 3, 5, 7}, 2, 0.5, 2)});
     compare_devices(f, {rand_tensor({2, 3, 5, 7}, 3), rand_tensor({1, 3, 1, 7}, 4, 0.5, 2)});
-    compare_devices(f, {rand_tensor({3, 1, 7}, 5), rand_tensor({4, 1, 1}, 6, 0.5, 2)});
+    compare_devices(f, {rand_tensor({3, 1, 7}, 5), rand_tensor({4, 3, 1, 1}, 6, 0.5, 2)});  // both sides broadcast
     compare_devices(f, {rand_tensor({2, 3, 4}, 7), rand_tensor({}, 8, 0.5, 2)});
   }
 }
@@ -58,7 +58,7 @@ TEST(CudaCore, CatAndNarrow) {
   compare_devices([](const V& v) { return cat({v[0], v[1]}, -1); }, {rand_tensor({3, 4}, 33), rand_tensor({3, 2}, 34)});
   compare_devices([](const V& v) { return narrow(v[0], 2, 1, 3); }, {rand_tensor({2, 3, 6, 5}, 35)});
   Tensor labels = rand_labels({4, 6}, 3, 36);
-  EXPECT_EQ(cat({labels.to(Device::CUDA), labels.to(Device::CUDA)}, 0).to_labels(), cat({labels, labels}, 0).to_labels());
+  EXPECT_EQ(cat({to_test_device(labels), to_test_device(labels)}, 0).to_labels(), cat({labels, labels}, 0).to_labels());
 }
 
 TEST(CudaCore, SoftmaxAndLogSoftmax) {
@@ -90,17 +90,17 @@ TEST(CudaCore, NllCrossEntropyMse) {
     compare_devices([&](const V& v) { return mse_loss(v[0], v[1], r); }, {rand_tensor({3, 7}, 54), rand_tensor({3, 7}, 55)});
   }
   Tensor bad = Tensor::from_labels({0, 7}, {2});
-  EXPECT_THROW(nll_loss(rand_tensor({2, 3}, 56, -1, 1, false).to(Device::CUDA), bad.to(Device::CUDA)), Error);
+  EXPECT_THROW(nll_loss(to_test_device(rand_tensor({2, 3}, 56, -1, 1, false)), to_test_device(bad)), Error);
 }
 
 TEST(CudaCore, FusedAdamMatchesCpu) {
   SEG_REQUIRE_GPU();
-  Tensor pc = rand_tensor({37, 19}, 60, -1, 1, false), pg = pc.to(Device::CUDA);
+  Tensor pc = rand_tensor({37, 19}, 60, -1, 1, false), pg = to_test_device(pc);
   Adam ac({{"p", pc}}, 1e-2, 0.9, 0.99, 1e-8, 1e-3), ag({{"p", pg}}, 1e-2, 0.9, 0.99, 1e-8, 1e-3);
   for (int step = 0; step < 5; ++step) {
     Tensor g = rand_tensor({37, 19}, 61 + step, -1, 1, false);
     pc.set_grad(g);
-    pg.set_grad(g.to(Device::CUDA));
+    pg.set_grad(to_test_device(g));
     ac.step();
     ag.step();
   }

@@ -17,13 +17,13 @@ TEST(CudaKernels, MaxPoolAndUnpool) {
   compare_devices([](const V& v) { return max_pool2d(v[0], {3}, {1}).output; }, {rand_tensor({2, 3, 9, 10}, 2)});
   compare_devices([](const V& v) { return max_pool3d(v[0], {2, 3, 2}, {2, 2, 1}).output; }, {rand_tensor({2, 2, 5, 7, 6}, 3)});
   Tensor x = rand_tensor({2, 3, 8, 10}, 4, -1, 1, false);
-  PoolResult pc = max_pool2d(x, {2}), pg = max_pool2d(x.to(Device::CUDA), {2});
+  PoolResult pc = max_pool2d(x, {2}), pg = max_pool2d(to_test_device(x), {2});
   EXPECT_EQ(pg.indices.to_labels(), pc.indices.to_labels());
   Tensor idx = pc.indices;
-  compare_devices([idx](const V& v) { return max_unpool2d(v[0], v[0].is_cuda() ? idx.to(Device::CUDA) : idx, {8, 10}); },
+  compare_devices([idx](const V& v) { return max_unpool2d(v[0], on_side(idx), {8, 10}); },
                   {rand_tensor({2, 3, 4, 5}, 5)});
   Tensor bad = Tensor::from_labels(std::vector<int64_t>(2 * 3 * 4 * 5, 1000), {2, 3, 4, 5});
-  EXPECT_THROW(max_unpool2d(rand_tensor({2, 3, 4, 5}, 6, -1, 1, false).to(Device::CUDA), bad.to(Device::CUDA), {8, 10}),
+  EXPECT_THROW(max_unpool2d(to_test_device(rand_tensor({2, 3, 4, 5}, 6, -1, 1, false)), to_test_device(bad), {8, 10}),
                Error);
 }
 
@@ -44,11 +44,11 @@ TEST(CudaKernels, BatchNormTrainEvalAndRunningStats) {
   const Tol tol{1e-4, 1e-4};
   for (bool affine : {true, false}) {
     Tensor rmc = Tensor::zeros({4}), rvc = Tensor::ones({4});
-    Tensor rmg = rmc.to(Device::CUDA), rvg = rvc.to(Device::CUDA);
+    Tensor rmg = to_test_device(rmc), rvg = to_test_device(rvc);
     compare_devices(
         [&](const V& v) {
-          const bool cuda = v[0].is_cuda();
-          return batch_norm(v[0], v[1], v[2], cuda ? rmg : rmc, cuda ? rvg : rvc, true, 0.1, 1e-5);
+          const bool dev = device_side();
+          return batch_norm(v[0], v[1], v[2], dev ? rmg : rmc, dev ? rvg : rvc, true, 0.1, 1e-5);
         },
         {rand_tensor({3, 4, 7, 6}, 20, 5, 7), affine ? rand_tensor({4}, 21) : Tensor(), affine ? rand_tensor({4}, 22) : Tensor()},
         tol);
@@ -56,8 +56,8 @@ TEST(CudaKernels, BatchNormTrainEvalAndRunningStats) {
     EXPECT_TRUE(close(rvg, rvc, 1e-5, 1e-6));
     compare_devices(
         [&](const V& v) {
-          const bool cuda = v[0].is_cuda();
-          return batch_norm(v[0], v[1], v[2], cuda ? rmg : rmc, cuda ? rvg : rvc, false, 0.1, 1e-5);
+          const bool dev = device_side();
+          return batch_norm(v[0], v[1], v[2], dev ? rmg : rmc, dev ? rvg : rvc, false, 0.1, 1e-5);
         },
         {rand_tensor({3, 4, 5}, 23), affine ? rand_tensor({4}, 24) : Tensor(), affine ? rand_tensor({4}, 25) : Tensor()}, tol);
   }
@@ -79,7 +79,7 @@ TEST(CudaKernels, DropoutDrawsTheCpuMask) {
     Generator gc(5), gg(5);
     compare_devices(
         [&](const V& v) {
-          Generator& g = v[0].is_cuda() ? gg : gc;
+          Generator& g = device_side() ? gg : gc;
           return kind == 0 ? dropout(v[0], 0.3, true, g) : dropout2d(v[0], 0.5, true, g);
         },
         {rand_tensor({2, 8, 9, 7}, 40)});

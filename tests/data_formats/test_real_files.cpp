@@ -1,4 +1,4 @@
-// Real files nobody here chose (../shared/data/real, see each SOURCE.md): geometry and values as documented there
+// Real files nobody here chose (SEG_SHARED_DIR/data/real, see each SOURCE.md): geometry and values as documented there
 // and as nibabel reads them, and the same scan in three formats (DICOM, NIfTI, NRRD) agreeing with itself.
 #include <gtest/gtest.h>
 

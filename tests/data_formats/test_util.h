@@ -1,5 +1,6 @@
 // Helpers of the data-format tests: a temporary folder, the shared real-data folder, /usr/bin/python3 with nibabel.
-// Key decision: tests never write into the repository or ../shared; every file they make lives in a fresh temp dir.
+// Key decision: tests never write into the repository or the shared data folder (SEG_SHARED_DIR, tests/support);
+// every file they make lives in a fresh temp dir.
 #pragma once
 #include <gtest/gtest.h>
 
@@ -34,7 +35,7 @@ inline std::string real_dir(const std::string& sub) {
 #define SKIP_IF_NO_REAL(sub)                                                                        \
   do {                                                                                              \
     if (!std::filesystem::exists(segtest::real_dir(sub)))                                           \
-      GTEST_SKIP() << "real sample folder " << segtest::real_dir(sub) << " is absent (../shared)"; \
+      GTEST_SKIP() << "real sample folder " << segtest::real_dir(sub) << " is absent (SEG_SHARED_DIR/data/real)"; \
   } while (0)
 
 inline bool has_nibabel() {

@@ -1,7 +1,7 @@
 // Pseudo-patient deformation (data/transforms/deform.h): the identity reproduces the scan, a shift moves it by whole
 // voxels, a quarter turn maps a known voxel where the rotation says, the output grid follows the spacing and keeps the
 // world position of the extent, draws are reproducible, and segtool pseudo writes a folder the SegTHOR loader reads —
-// also on the real chest CT when ../shared is present.
+// also on the real chest CT when the shared data samples (SEG_SHARED_DIR) are present.
 #include <gtest/gtest.h>
 
 #include <cmath>

@@ -10,7 +10,7 @@
 #include "engine/autograd.h"
 #include "engine/optim.h"
 #include "engine/rng.h"
-#include "gradcheck.h"
+#include "tests/support/gradcheck.h"
 #include "kernels/nll.h"
 #include "kernels/shape_ops.h"
 #include "models/small_cnn.h"

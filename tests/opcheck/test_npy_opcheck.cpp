@@ -8,7 +8,7 @@
 #include <sstream>
 
 #include "engine/npy.h"
-#include "engine/opcheck.h"
+#include "tools/opcheck/opcheck.h"
 #include "kernels/elementwise.h"
 
 using namespace seg;
@@ -256,5 +256,17 @@ TEST(Opcheck, EveryTorchOpOfTheSpecIsRegistered) {
                          "sigmoid", "tanh", "leaky_relu", "prelu", "max_pool2d", "max_pool3d", "upsample_bilinear2d",
                          "upsample_trilinear3d", "upsample_nearest2d", "softmax", "log_softmax", "cross_entropy",
                          "nll_loss", "mse_loss", "cat"})
-    EXPECT_NE(opcheck::find_op(op), nullptr) << op;
+    EXPECT_NE(opcheck::op_table().find(op), nullptr) << op;
+}
+
+// Every family's register function runs (one op of each), and a name registered twice is an error, not an abort.
+TEST(Opcheck, OpTableIsBuiltExplicitlyAndRejectsDuplicates) {
+  for (const char* op : {"conv2d", "batch_norm", "max_unpool3d", "upsample_nearest3d", "prelu", "laplacian_quadratic",
+                         "coordconv_transpose2d", "size_penalty"})
+    EXPECT_NE(opcheck::op_table().find(op), nullptr) << op;
+  opcheck::OpTable t;
+  opcheck::register_all_ops(t);
+  EXPECT_EQ(t.names(), opcheck::op_table().names());
+  const std::string e = error_of([&] { t.add("relu", [](const opcheck::OpCall& c) { return c.input("input"); }); });
+  EXPECT_NE(e.find("'relu' has two entries"), std::string::npos) << e;
 }

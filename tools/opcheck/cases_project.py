@@ -1,5 +1,5 @@
 """opcheck cases for the project's own ops, with reference implementations written straight from the definitions in
-shared/opcheck-format.md (second table). Imported by gen_cases.py: ops(torch) -> {op: fn(inputs, attrs)},
+docs/opcheck-format.md (second table). Imported by gen_cases.py: ops(torch) -> {op: fn(inputs, attrs)},
 cases(torch) -> [{name, op, attrs, inputs, grads?}].
 Key decision: each reference follows the spec text literally (coordinate channels then a plain conv; Sobel as a
 grouped conv3d with the outer-product filters; the Laplacian as a sum over neighbour-pair differences), so it checks

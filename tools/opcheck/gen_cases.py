@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""Writes a folder of opcheck reference cases (shared/opcheck-format.md) with PyTorch: manifest.json + .npy files.
+"""Writes a folder of opcheck reference cases (docs/opcheck-format.md) with PyTorch: manifest.json + .npy files.
 
     /usr/bin/python3 tools/opcheck/gen_cases.py OUT_DIR [--seed 0] [--filter SUBSTRING]
 
