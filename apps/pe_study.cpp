@@ -81,6 +81,17 @@ std::string add_per_class(nlohmann::json& table) {
   return md.str();
 }
 
+// A variant by assignment: GCC 12 warns (-Wmaybe-uninitialized, falsely) on designated initialisers of a struct with a
+// std::string member inside a braced temporary.
+Variant variant(ModelKind m, double pe = 0, const std::string& padding = "zeros", int64_t train_images = 0) {
+  Variant v;
+  v.model = m;
+  v.pe = pe;
+  v.padding = padding;
+  v.train_images = train_images;
+  return v;
+}
+
 struct Item {
   int table = 0, figure = 0;
   std::string stem() const { return table ? "table" + std::to_string(table) : "figure" + std::to_string(figure); }
@@ -160,7 +171,7 @@ int main(int argc, char** argv) {
     if (args.on("describe")) {
       std::vector<ModelDescription> d;
       for (ModelKind k : {ModelKind::UNetBN, ModelKind::SmallCNN})
-        for (double l : {0.0, pe}) d.push_back(describe_model({.model = k, .pe = l}, p));
+        for (double l : {0.0, pe}) d.push_back(describe_model(variant(k, l), p));
       std::printf("%s", describe_json(d).c_str());
       return 0;
     }
@@ -232,37 +243,37 @@ int main(int argc, char** argv) {
     std::vector<std::string> average_rows;
     if (item.table == 1 || item.figure == 2) {
       for (Dataset d : datasets) {
-        const Variant none{.model = ModelKind::UNetBN};
+        const Variant none = variant(ModelKind::UNetBN);
         plan.push_back({none, d, "", paper_table1_cell(d, "none")});
         for (double l : lambdas)
-          plan.push_back({{.model = ModelKind::UNetBN, .pe = l}, d, none.key(d), paper_table1_cell(d, fmt(l, 0))});
+          plan.push_back({variant(ModelKind::UNetBN, l), d, none.key(d), paper_table1_cell(d, fmt(l, 0))});
       }
     } else if (item.table == 2) {
       for (int64_t n : {int64_t(0), int64_t(10), int64_t(5)}) {
-        const Variant none{.model = ModelKind::UNetBN, .train_images = n};
+        const Variant none = variant(ModelKind::UNetBN, 0, "zeros", n);
         const int64_t shown = n ? n : 156;
         plan.push_back({none, Dataset::Jsrt, "", paper_table2_cell(shown, false)});
-        plan.push_back({{.model = ModelKind::UNetBN, .pe = pe, .train_images = n}, Dataset::Jsrt, none.key(Dataset::Jsrt),
+        plan.push_back({variant(ModelKind::UNetBN, pe, "zeros", n), Dataset::Jsrt, none.key(Dataset::Jsrt),
                         paper_table2_cell(shown, true)});
       }
     } else if (item.figure == 3) {
       for (Dataset d : datasets) {
-        const Variant none{.model = ModelKind::SmallCNN};
+        const Variant none = variant(ModelKind::SmallCNN);
         plan.push_back({none, d, "", nlohmann::json::object()});
-        plan.push_back({{.model = ModelKind::SmallCNN, .pe = pe}, d, none.key(d), nlohmann::json::object()});
+        plan.push_back({variant(ModelKind::SmallCNN, pe), d, none.key(d), nlohmann::json::object()});
       }
     } else if (item.figure == 4) {
       for (Dataset d : datasets)
         for (const char* pad : {"zeros", "reflect"}) {
-          const Variant none{.model = ModelKind::UNetBN, .padding = pad};
-          plan.push_back({none, d, std::string(pad) == "zeros" ? "" : Variant{.model = ModelKind::UNetBN}.key(d), nlohmann::json::object()});
-          plan.push_back({{.model = ModelKind::UNetBN, .pe = pe, .padding = pad}, d, none.key(d), nlohmann::json::object()});
+          const Variant none = variant(ModelKind::UNetBN, 0, pad);
+          plan.push_back({none, d, std::string(pad) == "zeros" ? "" : variant(ModelKind::UNetBN).key(d), nlohmann::json::object()});
+          plan.push_back({variant(ModelKind::UNetBN, pe, pad), d, none.key(d), nlohmann::json::object()});
         }
     } else {  // figure 5
       for (Dataset d : datasets) {
-        const Variant none{.model = ModelKind::UNetBN};
+        const Variant none = variant(ModelKind::UNetBN);
         plan.push_back({none, d, "", nlohmann::json::object()});
-        plan.push_back({{.model = ModelKind::UNetBN, .pe = pe}, d, none.key(d), nlohmann::json::object()});
+        plan.push_back({variant(ModelKind::UNetBN, pe), d, none.key(d), nlohmann::json::object()});
       }
     }
     if (item.table == 1)
@@ -333,7 +344,8 @@ int main(int argc, char** argv) {
       notes << "\n\nAveraged mask: the most frequent class of the training masks at each pixel as the prediction (the "
                "paper does not say how it made a prediction of its average; the soft row scores the class frequencies "
                "themselves with the soft Dice 2Σpg/(Σp+Σg)).";
-    if (item.table == 2) notes << "\n\nThe 10- and 5-image training sets are drawn once (--split-seed) from the 156.";
+    if (item.table == 2) notes << "\n\nThe 10- and 5-image training sets are drawn once (--split-seed) from the 156; with fewer training "
+                "images than the batch, a step's batch is all of them (PyTorch's DataLoader without drop_last).";
     g.notes_md = notes.str();
     nlohmann::json table = run_grid(g);
     const std::string per_class_md = add_per_class(table);

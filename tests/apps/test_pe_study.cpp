@@ -146,7 +146,13 @@ TEST(PeStudy, Table2TrainingSubsets) {
   ASSERT_EQ(t.at("rows").size(), 6u);
   EXPECT_EQ(t["rows"][2]["key"], "jsrt_unet_zeros_pe0_n10");
   EXPECT_EQ(t["rows"][5]["paper"]["dice"], "0.8774 ± 0.0055");
-  EXPECT_EQ(read_json(out + "/runs/jsrt_unet_zeros_pe256_n5/seed0/config.json")["train_cases"].size(), 5u);
+  const nlohmann::json n5 = read_json(out + "/runs/jsrt_unet_zeros_pe256_n5/seed0/config.json");
+  EXPECT_EQ(n5["train_cases"].size(), 5u);
+  EXPECT_EQ(n5["batch"], 5);  // batch 8 capped at the 5 training images
+  for (const auto& row : t["rows"]) {
+    const double m = row.at("dice").at("mean").get<double>();
+    EXPECT_TRUE(m >= 0 && m <= 1) << row["key"];
+  }
   fs::remove_all(out);
 }
 
