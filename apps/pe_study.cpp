@@ -192,11 +192,23 @@ int main(int argc, char** argv) {
     const bool cnn = item.figure == 3;
     const Protocol& proto = cnn ? pc : p;
 
-    if (!args.on("paper"))
-      std::printf("protocol (CPU defaults; --paper for the paper's): %lld² instead of 256², %s width %lld instead of 64, "
-                  "at most %d epochs and %g min per run instead of 100 epochs, ACDC phantom %lld subjects instead of 100\n",
-                  static_cast<long long>(proto.size), cnn ? "4-layer CNN" : "U-Net", static_cast<long long>(cnn ? pc.cnn_width : p.unet_width),
-                  proto.epochs, proto.max_minutes, static_cast<long long>(args.integer("acdc-subjects")));
+    {  // what differs from the paper's protocol, printed (and in table.md's notes)
+      std::vector<std::string> diff;
+      if (proto.size != 256) diff.push_back(std::to_string(proto.size) + "² instead of 256²");
+      const int64_t w = cnn ? pc.cnn_width : p.unet_width;
+      if (w != 64) diff.push_back(std::string(cnn ? "4-layer CNN" : "U-Net") + " width " + std::to_string(w) + " instead of 64");
+      if (proto.batch != 20) diff.push_back("batch " + std::to_string(proto.batch) + " instead of 20");
+      if (proto.epochs != 100) diff.push_back(std::to_string(proto.epochs) + " epochs instead of 100");
+      if (proto.lr != 1e-3) diff.push_back("lr " + fmt(proto.lr, 5) + " instead of 1e-3");
+      if (proto.max_minutes > 0) diff.push_back("at most " + fmt(proto.max_minutes, 1) + " min per run");
+      if (args.str("data-jsrt").empty() && args.integer("jsrt-images") != 247)
+        diff.push_back("JSRT phantom " + std::to_string(args.integer("jsrt-images")) + " images instead of 247");
+      if (args.str("data-acdc").empty() && args.integer("acdc-subjects") != 100)
+        diff.push_back("ACDC phantom " + std::to_string(args.integer("acdc-subjects")) + " subjects instead of 100");
+      std::string line;
+      for (const auto& x : diff) line += (line.empty() ? std::string() : std::string(", ")) + x;
+      std::printf("protocol: %s\n", diff.empty() ? "the paper's" : ("differs from the paper's (--paper for it): " + line).c_str());
+    }
 
     // ---- data, loaded once per data set (and per Table 2 training subset)
     std::map<std::string, PaperData> data;  // key: dataset[_n<images>]
