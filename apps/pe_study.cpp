@@ -21,6 +21,7 @@
 #include <algorithm>
 #include <cstdio>
 #include <filesystem>
+#include <functional>
 #include <map>
 #include <set>
 #include <sstream>
@@ -212,7 +213,8 @@ int main(int argc, char** argv) {
 
     // ---- data, loaded once per data set (and per Table 2 training subset)
     std::map<std::string, PaperData> data;  // key: dataset[_n<images>]
-    auto load = [&](Dataset d, int64_t subset) -> const PaperData& {
+    std::map<Dataset, Split> full;          // the whole split of each data set (Table 2's subsets copy from it)
+    std::function<const PaperData&(Dataset, int64_t)> load = [&](Dataset d, int64_t subset) -> const PaperData& {
       const std::string k = std::string(dataset_name(d)) + (subset ? "_n" + std::to_string(subset) : "");
       if (!data.count(k)) {
         DataOptions o;
@@ -222,7 +224,12 @@ int main(int argc, char** argv) {
         o.train_subset = subset;
         o.phantom_seed = static_cast<uint64_t>(args.integer("phantom-seed"));
         o.phantom_cases = static_cast<int>(args.integer(d == Dataset::Jsrt ? "jsrt-images" : "acdc-subjects"));
+        if (subset) {
+          load(d, 0);
+          o.loaded = &full.at(d);
+        }
         const Split s = load_split(d, o);
+        if (!subset) full[d] = s;
         data[k] = prepare_data(d, s);
         const PaperData& pd = data[k];
         int64_t slices = 0;

@@ -5,6 +5,7 @@
 #include <cmath>
 #include <cstdio>
 #include <limits>
+#include <map>
 #include <stdexcept>
 
 #include "data/datasets/datasets.h"
@@ -174,6 +175,10 @@ Split load_split(Dataset d, const DataOptions& opt) {
                                std::to_string(counts[0]) + " training cases");
     parts[0] = split_by_patient_counts(parts[0], {opt.train_subset}, opt.split_seed ^ 0x5B5E7ull)[0];
   }
+  std::map<std::string, const Case2D*> known;
+  if (opt.loaded)
+    for (const auto* part : {&opt.loaded->train, &opt.loaded->val, &opt.loaded->test})
+      for (const Case2D& c : *part) known[c.id] = &c;
   std::vector<Case2D>* dst[3] = {&out.train, &out.val, &out.test};
   for (int k = 0; k < 3; ++k) {
     dst[k]->resize(parts[static_cast<size_t>(k)].size());
@@ -181,7 +186,9 @@ Split load_split(Dataset d, const DataOptions& opt) {
 #pragma omp parallel for schedule(dynamic, 1)
     for (int64_t i = 0; i < static_cast<int64_t>(parts[static_cast<size_t>(k)].size()); ++i) {
       try {
-        (*dst[k])[static_cast<size_t>(i)] = load_one(d, parts[static_cast<size_t>(k)][static_cast<size_t>(i)], opt);
+        const Case& c = parts[static_cast<size_t>(k)][static_cast<size_t>(i)];
+        const auto it = known.find(c.id);
+        (*dst[k])[static_cast<size_t>(i)] = it != known.end() ? *it->second : load_one(d, c, opt);
       } catch (const std::exception& e) {
 #pragma omp critical
         if (error.empty()) error = e.what();

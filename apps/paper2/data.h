@@ -48,6 +48,9 @@ struct DataOptions {
   uint64_t phantom_seed = 2;
   int phantom_cases = 0;       // phantom images (JSRT) or subjects (ACDC); 0 = the paper's 247 / 100
   std::vector<int64_t> counts{};  // split sizes; empty = the paper's (156/23/68, 70/10/20), scaled to phantom_cases
+  // a split already loaded with the same data options (Table 2's subsets): cases found there by id are copied, not
+  // read or generated again
+  const Split* loaded = nullptr;
 };
 
 Split load_split(Dataset d, const DataOptions& opt);
