@@ -130,6 +130,9 @@ TEST(PeStudy, Figure3SmallCnnDegradationPanels) {
     }
     EXPECT_TRUE(fs::exists(out + "/" + pan["png"].get<std::string>()));
   }
+  const nlohmann::json clean = read_json(out + "/figure3_clean.json");
+  ASSERT_EQ(clean.at("rows").size(), 2u);
+  EXPECT_EQ(clean["rows"][1]["paper"]["dice"], "about 0.9");  // the paper's text on its Fig. 3, beside ours
   const nlohmann::json cfg = read_json(out + "/runs/jsrt_cnn4_zeros_pe256/seed0/config.json");
   EXPECT_EQ(cfg.at("model"), "small_cnn");
   EXPECT_EQ(cfg.at("pe_lambda"), 256.0);
