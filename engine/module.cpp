@@ -46,6 +46,13 @@ void Module::to(Device device) {
   for (auto& [n, m] : children_) m->to(device);
 }
 
+void Module::to(DType dtype) {
+  for (auto& [n, t] : params_) t.convert_(dtype);
+  for (auto& [n, t] : buffers_)
+    if (t.is_floating()) t.convert_(dtype);
+  for (auto& [n, m] : children_) m->to(dtype);
+}
+
 void Module::zero_grad() {
   for (auto& [n, t] : named_parameters()) t.zero_grad();
 }

@@ -25,6 +25,7 @@ class Module {
   void eval() { train(false); }
   bool is_training() const { return training_; }
   void to(Device device);   // moves parameters, gradients and buffers in place
+  void to(DType dtype);     // converts float parameters, gradients and buffers in place (float32 <-> float64)
   void zero_grad();
 
  protected:

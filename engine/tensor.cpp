@@ -168,6 +168,19 @@ void Tensor::move_to_(Device d) {
   }
 }
 
+void Tensor::convert_(DType dt) {
+  if (dt == dtype()) return;
+  SEG_CHECK(is_floating() && dt != DType::Int64, "Tensor::convert_: float types only, got ", dtype_name(dtype()), " to ",
+            dtype_name(dt));
+  Tensor c = to(dt);
+  impl_->storage = c.impl_->storage;
+  impl_->dtype = dt;
+  if (impl_->grad) {
+    Tensor g(impl_->grad);
+    impl_->grad = g.to(dt).impl_;
+  }
+}
+
 namespace {
 template <class Dst, class Src>
 void convert(Dst* d, const Src* s, int64_t n) {

@@ -93,6 +93,7 @@ class Tensor {
   Tensor to(Device device) const;
   Tensor to(DType dtype) const;
   void move_to_(Device device);           // in place: every handle to this tensor follows (module parameters)
+  void convert_(DType dtype);             // in place, float types only (a float64 model for gradchecks)
   void copy_from_(const Tensor& src);      // same shape; any devices/dtypes
   void fill_(double value);
   double item() const;                     // a one-element tensor's value

@@ -18,6 +18,11 @@ namespace seg {
 
 namespace {
 
+// The plane sums below keep kLanes independent double accumulators (combined at the end): one running sum is a chain
+// of dependent additions the compiler may not reorder, which left the BatchNorm passes of a 256² CNN at about a
+// quarter of memory speed; independent lanes vectorise.
+constexpr int kLanes = 8;
+
 // s1[p] = Σ (x − shift[p]), s2[p] = Σ (x − shift[p])² over plane p of S values.
 template <class T>
 void plane_moments(const T* x, int64_t planes, int64_t S, const std::vector<double>& shift, std::vector<double>& s1,
@@ -28,14 +33,23 @@ void plane_moments(const T* x, int64_t planes, int64_t S, const std::vector<doub
   for (int64_t p = 0; p < planes; ++p) {
     const T* xp = x + p * S;
     const double k = shift[static_cast<size_t>(p)];
-    double a = 0, b = 0;
-    for (int64_t i = 0; i < S; ++i) {
+    double a[kLanes] = {}, b[kLanes] = {};
+    int64_t i = 0;
+    for (; i + kLanes <= S; i += kLanes)
+      for (int j = 0; j < kLanes; ++j) {
+        const double d = static_cast<double>(xp[i + j]) - k;
+        a[j] += d;
+        b[j] += d * d;
+      }
+    for (; i < S; ++i) {
       const double d = static_cast<double>(xp[i]) - k;
-      a += d;
-      b += d * d;
+      a[0] += d;
+      b[0] += d * d;
     }
-    s1[static_cast<size_t>(p)] = a;
-    s2[static_cast<size_t>(p)] = b;
+    double sa = 0, sb = 0;
+    for (int j = 0; j < kLanes; ++j) sa += a[j], sb += b[j];
+    s1[static_cast<size_t>(p)] = sa;
+    s2[static_cast<size_t>(p)] = sb;
   }
 }
 
@@ -50,13 +64,23 @@ void plane_grad_sums(const T* x, const T* g, int64_t planes, int64_t S, const st
     const T* xp = x + p * S;
     const T* gp = g + p * S;
     const double m = mean[static_cast<size_t>(p)];
-    double a = 0, b = 0;
-    for (int64_t i = 0; i < S; ++i) {
-      a += gp[i];
-      b += static_cast<double>(gp[i]) * (static_cast<double>(xp[i]) - m);
+    double a[kLanes] = {}, b[kLanes] = {};
+    int64_t i = 0;
+    for (; i + kLanes <= S; i += kLanes)
+      for (int j = 0; j < kLanes; ++j) {
+        const double gv = static_cast<double>(gp[i + j]);
+        a[j] += gv;
+        b[j] += gv * (static_cast<double>(xp[i + j]) - m);
+      }
+    for (; i < S; ++i) {
+      const double gv = static_cast<double>(gp[i]);
+      a[0] += gv;
+      b[0] += gv * (static_cast<double>(xp[i]) - m);
     }
-    sg[static_cast<size_t>(p)] = a;
-    sgx[static_cast<size_t>(p)] = b;
+    double sa = 0, sb = 0;
+    for (int j = 0; j < kLanes; ++j) sa += a[j], sb += b[j];
+    sg[static_cast<size_t>(p)] = sa;
+    sgx[static_cast<size_t>(p)] = sb;
   }
 }
 

@@ -23,6 +23,12 @@ std::vector<int64_t> per_dim(const std::vector<int64_t>& v, int dims, const char
 
 }  // namespace
 
+CoordSpec positional_encoding(double lambda) {
+  SEG_CHECK(std::isfinite(lambda) && lambda >= 0, "positional encoding: lambda must be finite and >= 0 (0 = none), got ",
+            lambda);
+  return {.enabled = lambda > 0, .lo = 0.0, .hi = lambda};
+}
+
 ConvLayer::ConvLayer(int dims, bool transposed, int64_t in, int64_t out, const ConvSpec& s, Generator& gen)
     : coord(s.coord), dims_(dims), transposed_(transposed) {
   SEG_CHECK(dims == 2 || dims == 3, "ConvLayer: spatial_dims must be 2 or 3, got ", dims);

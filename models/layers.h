@@ -27,6 +27,10 @@ struct CoordSpec {
   double lo = -1.0, hi = 1.0;
 };
 
+// Paper 2's positional encoding: two coordinate channels in [0, λ] (λ·i/(W−1), λ·j/(H−1)) at a network's input conv;
+// λ = 0 means none. Refuses a negative or non-finite λ, naming the option.
+CoordSpec positional_encoding(double lambda);
+
 enum class Init {
   HeNormalFanOut,  // weight ~ N(0, √(2 / (k^d · out))), bias 0
   PyTorchDefault,  // weight, bias ~ U(−1/√fan_in, 1/√fan_in); fan_in = weight.size(1)·k^d as PyTorch computes it

@@ -3,6 +3,8 @@
 // shapes; the last line is `ms_per_step <median>`.
 // Models (each one entry of make_bench_model: the model, its loss on synthetic targets, the paper's optimiser):
 //   residual_unet (papers 1, 5; --coordconv), enet (paper 5, 2 classes),
+//   unet_bn and small_cnn (paper 2: 4 classes, Adam 1e-3 β (0.9, 0.999), --pe λ, --padding reflect, --width; the
+//   paper's figure: --model unet_bn --size 256 --batch 4),
 //   multitask (paper 4; --variant m | 2dec-mc | 2dec-md | conv-mc | conv-md, 3-channel input, the composed loss; also
 //   times inference as paper 4's Table 2 does: one image at --infer-size², warm, median of --infer-reps passes).
 //   unet3d | vnet | segresnet (paper 3, --edge for the EG-CNN stream): 5-D inputs, timed by bench_train3d.h beside
@@ -31,6 +33,8 @@
 #include "models/enet.h"
 #include "models/multitask_unet.h"
 #include "models/residual_unet.h"
+#include "models/small_cnn.h"
+#include "models/unet_bn.h"
 
 using namespace seg;
 
@@ -49,32 +53,36 @@ struct BenchModel {
 };
 
 // Synthetic targets shared by every model: class 1 on every 7th row; a second label map on the rows after them; a
-// horizontal ramp in [0, 1) as a distance map.
+// horizontal ramp in [0, 1) as a distance map; four classes as the row index mod 4 (paper 2).
 struct Targets {
-  Tensor labels, labels2, ramp;
+  Tensor labels, labels2, ramp, rows_mod4;
 };
 
 Targets make_targets(int64_t B, int64_t S, Device dev) {
-  std::vector<int64_t> lab(static_cast<size_t>(B * S * S)), lab2(lab.size());
+  std::vector<int64_t> lab(static_cast<size_t>(B * S * S)), lab2(lab.size()), lab4(lab.size());
   std::vector<double> dist(lab.size());
   for (size_t i = 0; i < lab.size(); ++i) {
     lab[i] = (i / static_cast<size_t>(S)) % 7 == 0;
     lab2[i] = (i / static_cast<size_t>(S)) % 7 == 1;
+    lab4[i] = static_cast<int64_t>((i / static_cast<size_t>(S)) % static_cast<size_t>(S) % 4);
     dist[i] = static_cast<double>(i % static_cast<size_t>(S)) / static_cast<double>(S);
   }
   return {Tensor::from_labels(lab, {B, S, S}).to(dev), Tensor::from_labels(lab2, {B, S, S}).to(dev),
-          Tensor::from_vector(dist, {B, 1, S, S}).to(dev)};
+          Tensor::from_vector(dist, {B, 1, S, S}).to(dev), Tensor::from_labels(lab4, {B, S, S}).to(dev)};
 }
 
 }  // namespace
 
 int main(int argc, char** argv) {
   cli::Args args("bench_train", "Times full training steps of a segmentation model.");
-  args.option("model", "residual_unet", "model to time: residual_unet | enet | multitask | unet3d | vnet | segresnet")
+  args.option("model", "residual_unet",
+              "model to time: residual_unet | enet | unet_bn | small_cnn | multitask | unet3d | vnet | segresnet")
       .option("coordconv", "none", "residual_unet: CoordConv placement: none | 1st | enc | all")
       .option("variant", "conv-md", "multitask: m | 2dec-mc | 2dec-md | conv-mc | conv-md")
       .option("infer-size", "256", "multitask: inference image size (paper 4's Table 2: 256)")
       .option("infer-reps", "20", "multitask: timed inference passes (after 3 warm-up passes)")
+      .option("pe", "0", "unet_bn / small_cnn: positional encoding range [0, λ] (0 = none)")
+      .option("padding", "zeros", "unet_bn / small_cnn: zeros | reflect")
       .option("batch", "4", "batch size")
       .option("size", "128", "image size (S×S)")
       .option("steps", "10", "timed steps (after 2 warm-up steps)")
@@ -111,6 +119,27 @@ int main(int argc, char** argv) {
       bm.module = std::move(m);
       bm.loss = [&x, &tg, fwd] { return cross_entropy(fwd(x), tg.labels); };
       bm.torch_args = " --model " + name + " --coordconv " + args.str("coordconv");
+    } else if (name == "unet_bn" || name == "small_cnn") {
+      // paper 2: 4 classes (row index mod 4), Adam 1e-3 with PyTorch's default betas
+      const double pe = args.real("pe");
+      const int64_t w = args.integer("width") > 0 ? args.integer("width") : 64;
+      std::function<Tensor(const Tensor&)> fwd;
+      if (name == "unet_bn") {
+        auto m = std::make_unique<UNetBN>(UNetBN::Config{.base_width = w, .pe_lambda = pe, .padding_mode = args.str("padding")});
+        fwd = [p = m.get()](const Tensor& in) { return p->forward(in); };
+        bm.what = "U-Net-BN (PE λ " + args.str("pe") + ", " + args.str("padding") + " padding)";
+        bm.module = std::move(m);
+      } else {
+        auto m = std::make_unique<SmallCNN>(SmallCNN::Config{.width = w, .pe_lambda = pe, .padding_mode = args.str("padding")});
+        fwd = [p = m.get()](const Tensor& in) { return p->forward(in); };
+        bm.what = "4-layer CNN (PE λ " + args.str("pe") + ", " + args.str("padding") + " padding)";
+        bm.module = std::move(m);
+      }
+      bm.lr = 1e-3;
+      bm.beta2 = 0.999;
+      bm.loss = [&x, &tg, fwd] { return cross_entropy(fwd(x), tg.rows_mod4); };
+      bm.torch_args = " --model " + name + " --pe " + args.str("pe") + " --padding " + args.str("padding") +
+                      " --width " + std::to_string(w);
     } else if (name == "multitask") {
       // paper 4: Adam lr 1e-4 with PyTorch's default betas
       auto mt = std::make_unique<MultitaskUNet>(MultitaskUNet::Config{.variant = parse_multitask_variant(args.str("variant"))});
@@ -134,7 +163,7 @@ int main(int argc, char** argv) {
                       " --infer-reps " + std::to_string(args.integer("infer-reps"));
       bm.module = std::move(mt);
     } else {
-      SEG_CHECK(false, "bench_train: unknown --model '", name, "' (expected residual_unet, enet, multitask, unet3d, vnet or segresnet)");
+      SEG_CHECK(false, "bench_train: unknown --model '", name, "' (expected residual_unet, enet, unet_bn, small_cnn, multitask, unet3d, vnet or segresnet)");
     }
 
     Module& model = *bm.module;

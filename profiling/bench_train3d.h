@@ -28,7 +28,7 @@ inline void declare_options(cli::Args& a) {
   a.flag("edge", "3-D models: add the EG-CNN edge stream (and its losses)")
       .option("in-channels", "1", "3-D models: input channels (4 for BraTS' modalities)")
       .option("classes", "2", "3-D models: classes")
-      .option("width", "16", "3-D models: width (U-Net 16 → 16-32-64-128; V-Net base width; SegResNet init filters)")
+      .option("width", "0", "base width; 0: the model's (unet_bn / small_cnn 64; 3-D: 16 — U-Net 16 → 16-32-64-128, V-Net base width, SegResNet init filters)")
       .option("levels", "0", "3-D models: resolutions (0: the model's default, 4; V-Net 5)")
       .option("edge-width", "16", "3-D models: the edge stream's width C_e");
 }
@@ -41,7 +41,7 @@ inline int run(const cli::Args& args) {
   const int64_t C = args.integer("in-channels"), K = args.integer("classes");
   const bool edge = args.on("edge");
   const Device dev = parse_device(args.str("device"));
-  Net3d net({.backbone = name, .in_channels = C, .classes = K, .width = args.integer("width"),
+  Net3d net({.backbone = name, .in_channels = C, .classes = K, .width = args.integer("width") > 0 ? args.integer("width") : 16,
              .levels = static_cast<int>(args.integer("levels")), .edge = edge, .edge_width = args.integer("edge-width"),
              .seed = 0});
   SEG_CHECK(S % net.divisor() == 0, "bench_train: --size must be a multiple of ", net.divisor(), " for ", name);
@@ -98,7 +98,7 @@ inline int run(const cli::Args& args) {
     pt = bench::run_torch(bench::script_dir() + "/bench_train_torch3d.py",
                           "--model " + name + " --edge " + std::to_string(edge) + " --batch " + std::to_string(B) +
                               " --size " + std::to_string(S) + " --in_channels " + std::to_string(C) + " --classes " +
-                              std::to_string(K) + " --width " + args.str("width") + " --levels " + args.str("levels") +
+                              std::to_string(K) + " --width " + std::to_string(args.integer("width") > 0 ? args.integer("width") : 16) + " --levels " + args.str("levels") +
                               " --edge_width " + args.str("edge-width") + " --steps " + std::to_string(steps) +
                               " --threads " + std::to_string(max_threads()));
   std::printf("bench_train: %s (%lld parameters), batch %lld, %lld×%lld³, %s, %d threads\n",

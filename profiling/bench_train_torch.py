@@ -1,5 +1,6 @@
-"""PyTorch side of bench_train: the same model (residual U-Net, models/residual_unet.h; ENet, models/enet.h; paper 4's
-multi-task U-Net, models/multitask_unet.h, from multitask_torch.py), same batch, size and threads. The ENet class here is
+"""PyTorch side of bench_train: the same model (residual U-Net, models/residual_unet.h; ENet, models/enet.h; paper 2's
+U-Net-BN and 4-layer CNN, models/unet_bn.h and models/small_cnn.h; paper 4's multi-task U-Net, models/multitask_unet.h,
+from multitask_torch.py), same batch, size, threads, optimiser and synthetic labels. The ENet class here is
 also the twin tests/models/test_enet.cpp checks ours against.
 
 Prints 'ms_per_step X', 'min_ms Y', 'parameters P' (multitask also 'infer_ms', 'infer_min_ms': one image, no grad).
@@ -174,17 +175,83 @@ class ENet(nn.Module):
         return self.final(self.head_up(h))
 
 
+def pe_channels(x, lam):
+    """Paper 2's positional encoding: [x, λ·y/(H−1), λ·x/(W−1)] (the fused op's channel order)."""
+    n, _, h, w = x.shape
+    ys = torch.linspace(0, lam, h).view(1, 1, h, 1).expand(n, 1, h, w)
+    xs = torch.linspace(0, lam, w).view(1, 1, 1, w).expand(n, 1, h, w)
+    return torch.cat([x, ys, xs], 1)
+
+
+def cbr(cin, cout, padding_mode):
+    return nn.Sequential(nn.Conv2d(cin, cout, 3, padding=1, padding_mode=padding_mode), nn.BatchNorm2d(cout), nn.ReLU())
+
+
+class UNetBN(nn.Module):
+    """Paper 2's supplement Table 3 (13,394,372 parameters for 1 input and 4 classes; PE adds 1,152)."""
+
+    def __init__(self, cin, k, lam, padding_mode, w=64):
+        super().__init__()
+        self.lam = lam
+        enc = [w, 2 * w, 4 * w, 8 * w, 8 * w]
+        c = cin + (2 if lam > 0 else 0)
+        self.enc = nn.ModuleList()
+        for e in enc:
+            self.enc.append(nn.Sequential(cbr(c, e, padding_mode), cbr(e, e, padding_mode)))
+            c = e
+        self.dec = nn.ModuleList()
+        for i, d in enumerate([4 * w, 2 * w, w, w]):
+            c += enc[3 - i]
+            self.dec.append(nn.Sequential(cbr(c, d, padding_mode), cbr(d, d, padding_mode)))
+            c = d
+        self.score = nn.Conv2d(c, k, 1)
+
+    def forward(self, x):
+        if self.lam > 0:
+            x = pe_channels(x, self.lam)
+        skips = []
+        for i, e in enumerate(self.enc):
+            x = e(x)
+            if i < 4:
+                skips.append(x)
+                x = F.max_pool2d(x, 2)
+        for i, d in enumerate(self.dec):
+            s = skips[3 - i]
+            x = F.interpolate(x, size=s.shape[2:], mode="bilinear", align_corners=True)
+            x = d(torch.cat([s, x], 1))
+        return self.score(x)
+
+
+class SmallCNN(nn.Module):
+    """Paper 2's supplement Table 4 (75,140 parameters for 1 input and 4 classes; PE adds 1,152)."""
+
+    def __init__(self, cin, k, lam, padding_mode, w=64):
+        super().__init__()
+        self.lam = lam
+        c = cin + (2 if lam > 0 else 0)
+        self.body = nn.Sequential(cbr(c, w, padding_mode), cbr(w, w, padding_mode), cbr(w, w, padding_mode))
+        self.score = nn.Conv2d(w, k, 1)
+
+    def forward(self, x):
+        if self.lam > 0:
+            x = pe_channels(x, self.lam)
+        return self.score(self.body(x))
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--batch", type=int, default=4)
     ap.add_argument("--size", type=int, default=128)
     ap.add_argument("--steps", type=int, default=10)
-    ap.add_argument("--model", default="residual_unet", choices=["residual_unet", "enet", "multitask"])
+    ap.add_argument("--model", default="residual_unet", choices=["residual_unet", "enet", "multitask", "unet_bn", "small_cnn"])
     ap.add_argument("--coordconv", default="none")
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--variant", default="conv-md")
     ap.add_argument("--infer-size", type=int, default=256)
     ap.add_argument("--infer-reps", type=int, default=20)
+    ap.add_argument("--pe", type=float, default=0.0)
+    ap.add_argument("--padding", default="zeros")
+    ap.add_argument("--width", type=int, default=64)
     a = ap.parse_args()
     torch.set_num_threads(a.threads)
     torch.manual_seed(0)
@@ -201,6 +268,16 @@ def main():
 
         def loss_of():
             return mt.multitask_loss(model(x), t, tc, td)
+    elif a.model in ("unet_bn", "small_cnn"):
+        # paper 2: 4 classes (every row's index mod 4), Adam 1e-3 with PyTorch's default betas
+        pad = "reflect" if a.padding == "reflect" else "zeros"
+        model = (UNetBN if a.model == "unet_bn" else SmallCNN)(1, 4, a.pe, pad, a.width)
+        opt = torch.optim.Adam(model.parameters(), lr=1e-3, betas=(0.9, 0.999))
+        x = torch.rand(a.batch, 1, a.size, a.size)
+        t4 = (torch.arange(a.size).view(1, a.size, 1) % 4).expand(a.batch, a.size, a.size).contiguous()
+
+        def loss_of():
+            return F.cross_entropy(model(x), t4)
     else:
         model = ENet(1, 2) if a.model == "enet" else ResidualUNet(1, 2, a.coordconv)
         opt = torch.optim.Adam(model.parameters(), lr=5e-4, betas=(0.9, 0.99))

@@ -11,8 +11,11 @@
 //   kits19       DIR[/data]/case_XXXXX/{imaging,segmentation}.nii.gz    labels 1 kidney 2 tumour
 //   promise12    DIR[/*]/CaseXX.mhd + CaseXX_segmentation.mhd           label 1 prostate
 //   jsrt         DIR[/images]/<ID>.IMG with DIR/masks/<ID>.png (label map 0 bg 1 lung 2 heart 3 clavicle) or SCR's
-//                DIR/masks/{left lung,right lung,heart,left clavicle,right clavicle}/<ID>.png (composed in that
-//                order, later structures win); masks at half resolution (SCR's 1024²) halve the image to match
+//                per-structure masks {left lung,right lung,heart,left clavicle,right clavicle}/<ID>.gif|png, either
+//                as SCR ships them (DIR/scratch/fold1|fold2/masks/..., GIF) or under DIR/masks/; composed in that
+//                order, later structures win, into the classes LoadOptions::jsrt asks for (default 1 lung, 2 heart,
+//                3 clavicle; paper 2: 1 right lung, 2 left lung, 3 heart); masks at half resolution (SCR's 1024²)
+//                halve the image to match
 //   images_masks DIR/images/<stem>.{png,jpg,jpeg} + DIR/masks/<stem>[_mask|-mask|_segmentation].{png,jpg,jpeg}
 //                grey PNG masks with values <= 20 are label ids; other masks (0/255, lossy JPEG) are thresholded >127;
 //                images/ and masks/ match in any letter case (ORIGA copies ship Images/ and Masks/ with ids 0/1 disc/2 cup)
@@ -27,6 +30,7 @@
 #include <string>
 #include <vector>
 
+#include "data/formats/jsrt.h"
 #include "data/volume.h"
 
 namespace seg {
@@ -80,6 +84,14 @@ struct LoadedCase {
   std::vector<int> absent_labels;
 };
 LoadedCase load_case(const Case& c, const GeometryTolerance& tol = {});
+
+struct LoadOptions {
+  GeometryTolerance tol{};
+  // JSRT's label classes. RightLeftLungHeart needs SCR's per-structure masks: a label-map PNG merges the lungs, so
+  // loading one with it is an error naming the file.
+  JsrtClasses jsrt = JsrtClasses::LungHeartClavicle;
+};
+LoadedCase load_case(const Case& c, const LoadOptions& opt);
 
 // Splits by patient with a seeded shuffle that is identical on every platform (no std::shuffle).
 // fractions: positive, summing to 1; each non-empty part gets at least one patient when there are enough.

@@ -11,6 +11,7 @@
 #include <stdexcept>
 
 #include "data/datasets/datasets.h"
+#include "data/formats/jsrt.h"
 
 namespace fs = std::filesystem;
 
@@ -164,11 +165,27 @@ std::vector<Case> promise12(const fs::path& dir) {
   return out;
 }
 
-const char* kScrStructures[] = {"left lung", "right lung", "heart", "left clavicle", "right clavicle"};
+// The folder holding case `id`'s per-structure SCR masks, or "" when there is none: SCR as shipped
+// (scratch/fold1|fold2/masks/<structure>/<id>.gif, also fold1|fold2/masks without scratch/) or converted
+// (masks/<structure>/<id>.png|gif). `ext` receives the mask files' extension.
+fs::path scr_masks_dir(const fs::path& dir, const std::string& id, std::string& ext) {
+  const fs::path cands[] = {dir / "masks", dir / "scratch" / "fold1" / "masks", dir / "scratch" / "fold2" / "masks",
+                            dir / "fold1" / "masks", dir / "fold2" / "masks"};
+  for (const auto& m : cands)
+    for (const char* e : {".gif", ".png"})
+      for (const char* s : kScrStructures)
+        if (is_file(m / s / (id + e))) {
+          ext = e;
+          return m;
+        }
+  return {};
+}
 
 std::vector<Case> jsrt(const fs::path& dir) {
   const fs::path root = is_dir(dir / "images") ? dir / "images" : dir;
   const fs::path masks = dir / "masks";
+  const std::string expect = "masks/<ID>.png (label map), masks/{left lung,right lung,heart,left clavicle,right clavicle}/"
+                             "<ID>.png|gif, or SCR's scratch/fold1|fold2/masks/{...}/<ID>.gif";
   std::vector<Case> out;
   for (const auto& f : entries(root)) {
     const std::string name = f.filename().string();
@@ -176,24 +193,22 @@ std::vector<Case> jsrt(const fs::path& dir) {
     std::transform(lname.begin(), lname.end(), lname.begin(), [](unsigned char c) { return std::tolower(c); });
     if (!is_file(f) || !ends(lname, ".img")) continue;
     const std::string id = name.substr(0, name.size() - 4);
-    std::string label;
+    std::string label, ext;
     if (is_file(masks / (id + ".png"))) {
       label = (masks / (id + ".png")).string();
-    } else if (is_dir(masks / "heart") || is_dir(masks / "left lung")) {
+    } else if (const fs::path m = scr_masks_dir(dir, id, ext); !m.empty()) {
       std::string missing;
       for (const char* s : kScrStructures)
-        if (!is_file(masks / s / (id + ".png"))) missing += std::string(" ") + s + "/" + id + ".png";
-      if (!missing.empty())
-        wrong("JSRT", masks, "one PNG per SCR structure", "case " + id + " lacks" + missing +
-                                                               (is_file(masks / "heart" / (id + ".gif")) ? " (GIF masks: convert them to PNG)" : ""));
-      label = masks.string();
+        if (!is_file(m / s / (id + ext))) missing += std::string(" ") + s + "/" + id + ext;
+      if (!missing.empty()) wrong("JSRT", m, "one " + ext + " mask per SCR structure", "case " + id + " lacks" + missing);
+      label = m.string();
     } else {
-      wrong("JSRT", masks, "masks/" + id + ".png or masks/{left lung,right lung,heart,left clavicle,right clavicle}/" + id + ".png",
-            "no mask for " + id);
+      const bool scr = is_dir(dir / "scratch") || is_dir(masks / "heart") || is_dir(masks / "left lung");
+      wrong("JSRT", scr && is_dir(dir / "scratch") ? dir / "scratch" : masks, expect, "no mask for " + id);
     }
     out.push_back(Case{id, {f.string()}, label, id, "jsrt"});
   }
-  if (out.empty()) wrong("JSRT", root, "DIR/images/JPCxxxxx.IMG (2048x2048 raw) and DIR/masks/", "no .IMG file");
+  if (out.empty()) wrong("JSRT", root, "DIR/[images/]JPCxxxxx.IMG (2048x2048 raw) and its masks", "no .IMG file");
   return out;
 }
 

@@ -10,6 +10,7 @@
 
 #include "data/datasets/datasets.h"
 #include "data/formats/image_io.h"
+#include "data/formats/jsrt.h"
 
 namespace seg {
 
@@ -46,21 +47,26 @@ Volume decode_2d_mask(const Volume& raw, const std::string& path) {
   return m;
 }
 
-Volume binary_png(const std::string& path) {
+// A binary mask from any grey or colour image (SCR's 0/255 GIFs or PNGs): foreground where the grey value > 127.
+Volume binary_mask(const std::string& path) {
   Volume m = to_grey(read_image(path));
   for (float& f : m.data) f = f > 127.f ? 1.f : 0.f;
+  m.datatype = "uint8";
   return m;
 }
 
-// SCR: one PNG per structure under masks/<structure>/<id>.png, composed into 1 lung, 2 heart, 3 clavicle.
-Volume compose_scr(const std::string& masks_dir, const std::string& id) {
-  const std::pair<const char*, float> parts[] = {{"left lung", 1.f}, {"right lung", 1.f}, {"heart", 2.f},
-                                                 {"left clavicle", 3.f}, {"right clavicle", 3.f}};
+// SCR: one mask per structure under masks_dir/<structure>/<id>.gif|png, composed in kScrStructures order into
+// `classes` (later structures win).
+Volume compose_scr(const std::string& masks_dir, const std::string& id, JsrtClasses classes) {
   Volume label;
   std::string first;
-  for (const auto& [name, value] : parts) {
-    const std::string path = (std::filesystem::path(masks_dir) / name / (id + ".png")).string();
-    const Volume m = binary_png(path);
+  for (int s = 0; s < kScrStructureCount; ++s) {
+    const float value = static_cast<float>(scr_label(classes, s));
+    if (value == 0.f) continue;
+    const std::filesystem::path base = std::filesystem::path(masks_dir) / kScrStructures[s];
+    const std::string gif = (base / (id + ".gif")).string();
+    const std::string path = std::filesystem::exists(gif) ? gif : (base / (id + ".png")).string();
+    const Volume m = binary_mask(path);
     if (label.data.empty()) {
       label = m;
       std::fill(label.data.begin(), label.data.end(), 0.f);
@@ -195,7 +201,10 @@ std::vector<int> absent_labels(const Volume& label, const std::map<int, std::str
   return out;
 }
 
-LoadedCase load_case(const Case& c, const GeometryTolerance& tol) {
+LoadedCase load_case(const Case& c, const GeometryTolerance& tol) { return load_case(c, LoadOptions{.tol = tol}); }
+
+LoadedCase load_case(const Case& c, const LoadOptions& opt) {
+  const GeometryTolerance& tol = opt.tol;
   LoadedCase out;
   out.info = c;
   if (c.image_paths.empty()) throw std::runtime_error("case " + c.id + ": no image path");
@@ -206,8 +215,12 @@ LoadedCase load_case(const Case& c, const GeometryTolerance& tol) {
 
   const std::string& lp = c.label_path;
   if (c.dataset == "jsrt") {
-    out.label = std::filesystem::is_directory(lp) ? compose_scr(lp, c.id) : read_image(lp);
-    if (!std::filesystem::is_directory(lp)) out.label = to_grey(out.label);
+    const bool scr = std::filesystem::is_directory(lp);
+    if (!scr && opt.jsrt != JsrtClasses::LungHeartClavicle)
+      throw std::runtime_error(lp + ": a JSRT label map merges both lungs (label 1); right and left lung as separate "
+                               "classes need SCR's per-structure masks (scratch/fold1|fold2/masks/<structure>/" +
+                               c.id + ".gif)");
+    out.label = scr ? compose_scr(lp, c.id, opt.jsrt) : to_grey(read_image(lp));
     Volume& img = out.images[0];
     if (out.label.nx() * 2 == img.nx() && out.label.ny() * 2 == img.ny()) img = halve(img);
     // PNG masks carry no geometry: they take the image's grid once their size matches.

@@ -16,6 +16,7 @@
 #include <limits>
 
 #include "data/formats/dicom.h"
+#include "data/formats/gif_io.h"
 #include "data/formats/jpeg_io.h"
 #include "data/formats/jsrt.h"
 #include "data/formats/metaimage.h"
@@ -357,10 +358,11 @@ Volume read_image(const std::string& path) {
   if (ext == "nrrd" || ext == "nhdr") return read_nrrd(path);
   if (ext == "png") return read_png(path);
   if (ext == "jpg" || ext == "jpeg") return read_jpeg(path);
+  if (ext == "gif") return read_gif(path);
   if (ext == "img") return read_jsrt(path);
   if (ext == "dcm") return read_dicom(path);
   throw std::runtime_error(path + ": unknown image extension '" + ext +
-                           "' (expected .nii, .nii.gz, .mha, .mhd, .nrrd, .nhdr, .png, .jpg, .jpeg, .IMG, or a DICOM "
+                           "' (expected .nii, .nii.gz, .mha, .mhd, .nrrd, .nhdr, .png, .jpg, .jpeg, .gif, .IMG, or a DICOM "
                            "folder)");
 }
 

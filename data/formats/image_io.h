@@ -16,7 +16,7 @@
 
 namespace seg {
 
-// Reads .nii/.nii.gz, .mha/.mhd, .nrrd/.nhdr, .png, .jpg/.jpeg, .IMG (JSRT), or a folder of one DICOM series.
+// Reads .nii/.nii.gz, .mha/.mhd, .nrrd/.nhdr, .png, .jpg/.jpeg, .gif, .IMG (JSRT), or a folder of one DICOM series.
 Volume read_image(const std::string& path);
 // Writes .nii/.nii.gz, .mha/.mhd, .nrrd, .png (2-D only) with vol.datatype as the on-disk type.
 void write_image(const std::string& path, const Volume& vol);

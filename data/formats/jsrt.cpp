@@ -24,6 +24,16 @@ Volume decode_jsrt(const std::vector<uint8_t>& bytes, const std::string& name) {
   return v;
 }
 
+const char* const kScrStructures[kScrStructureCount] = {"left lung", "right lung", "heart", "left clavicle",
+                                                        "right clavicle"};
+
+int scr_label(JsrtClasses classes, int s) {
+  if (s < 0 || s >= kScrStructureCount) throw std::invalid_argument("scr_label: structure index out of range");
+  static const int merged[kScrStructureCount] = {1, 1, 2, 3, 3};
+  static const int lateral[kScrStructureCount] = {2, 1, 3, 0, 0};
+  return classes == JsrtClasses::LungHeartClavicle ? merged[s] : lateral[s];
+}
+
 Volume read_jsrt(const std::string& path) { return decode_jsrt(io::read_file(path), path); }
 
 }  // namespace seg

@@ -20,9 +20,10 @@ struct AppRun {
   std::string output;  // stdout + stderr
 };
 
-// Runs SEG_APPS_DIR/<app> <args> (args as a shell would split them).
+// Runs SEG_APPS_DIR/<app> <args> (args as a shell would split them), with passive OpenMP waiting: on a machine shared
+// with other jobs (ctest -j2 on 2 cores), libgomp's spinning threads made app runs up to 60x slower.
 inline AppRun run_app(const std::string& app, const std::string& args) {
-  const std::string cmd = std::string(SEG_APPS_DIR) + "/" + app + " " + args + " 2>&1";
+  const std::string cmd = "OMP_WAIT_POLICY=PASSIVE " + std::string(SEG_APPS_DIR) + "/" + app + " " + args + " 2>&1";
   AppRun r{0, ""};
   FILE* p = popen(cmd.c_str(), "r");
   if (!p) throw std::runtime_error("popen failed for: " + cmd);

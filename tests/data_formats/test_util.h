@@ -48,6 +48,17 @@ inline bool has_nibabel() {
     if (!segtest::has_nibabel()) GTEST_SKIP() << SEG_PYTHON " with nibabel and numpy is not available"; \
   } while (0)
 
+inline bool has_pil() {
+  static const int rc = std::system(SEG_PYTHON " -c 'import PIL.Image, numpy' >/dev/null 2>&1");
+  return rc == 0;
+}
+
+// Pillow (Debian python3-pil) writes the GIF fixtures: files made by an encoder other than ours.
+#define SKIP_IF_NO_PIL() \
+  do {                   \
+    if (!segtest::has_pil()) GTEST_SKIP() << SEG_PYTHON " with PIL (python3-pil) and numpy is not available"; \
+  } while (0)
+
 // Runs a Python script (written to DIR/script.py) with /usr/bin/python3; returns the exit status.
 inline int run_python(const TempDir& dir, const std::string& script) {
   const std::string path = dir / "script.py";

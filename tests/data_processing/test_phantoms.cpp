@@ -9,10 +9,13 @@
 #include <set>
 #include <vector>
 
+#include <unistd.h>
+
 #include "data/datasets/datasets.h"
 #include "data/formats/image_io.h"
 #include "data/phantoms/phantoms.h"
 #include "data/phantoms/segthor_phantom.h"
+#include "data/phantoms/xray_phantoms.h"
 #include "data/transforms/weak_labels.h"
 
 using namespace seg;
@@ -122,4 +125,45 @@ TEST(AllPhantoms, WrittenInTheirLayoutsAndLoaded) {
     std::filesystem::remove_all(dir);
     std::filesystem::remove_all(dir2);
   }
+}
+
+// JSRT phantom with paper 2's classes: written in SCR's GIF layout and read back with the lungs kept apart, the right
+// lung (1) on the image's left, the left lung (2) on its right, the heart (3) between and below; the in-memory case at
+// 256² composes the same classes (the loader's composition), and the default classes are unchanged by the new layout.
+TEST(JsrtPhantom, CarriesRightLungLeftLungAndHeart) {
+  const auto dir = std::filesystem::temp_directory_path() / ("ph_jsrt_p2_" + std::to_string(getpid()));
+  write_phantom("jsrt", dir.string(), 2, 5);
+  EXPECT_TRUE(std::filesystem::exists(dir / "scratch/fold2/masks/left lung/JPCPH0002.gif"));
+  const auto cases = list_cases("jsrt", dir.string());
+  ASSERT_EQ(cases.size(), 2u);
+  const LoadedCase lc = load_case(cases[1], LoadOptions{.jsrt = JsrtClasses::RightLeftLungHeart});
+  const Volume& lab = lc.label;
+  double cx[4] = {0, 0, 0, 0}, n[4] = {0, 0, 0, 0};
+  for (int64_t y = 0; y < lab.ny(); ++y)
+    for (int64_t x = 0; x < lab.nx(); ++x) {
+      const int l = static_cast<int>(lab.at(x, y, 0));
+      ASSERT_TRUE(l >= 0 && l <= 3) << "label " << l;
+      cx[l] += static_cast<double>(x), n[l] += 1;
+    }
+  for (int l = 1; l <= 3; ++l) ASSERT_GT(n[l], 1000) << "class " << l;
+  const double half = static_cast<double>(lab.nx()) / 2;
+  EXPECT_LT(cx[1] / n[1], 0.8 * half);  // right lung: image left
+  EXPECT_GT(cx[2] / n[2], 1.2 * half);  // left lung: image right
+  EXPECT_NEAR(cx[3] / n[3], 1.1 * half, 0.2 * half);
+  const auto small = make_jsrt_case(5, 1, 256, JsrtClasses::RightLeftLungHeart).second;
+  std::set<int> seen(small.data.begin(), small.data.end());
+  EXPECT_EQ(seen, (std::set<int>{0, 1, 2, 3}));
+  // The same anatomy with the default classes: the lungs merge into 1 and the clavicles (3) cover part of them.
+  const auto merged = make_jsrt_case(5, 1, 256).second;
+  for (size_t i = 0; i < small.data.size(); ++i) {
+    const float a = small.data[i], b = merged.data[i];
+    if (b == 1.f) {
+      ASSERT_TRUE(a == 1.f || a == 2.f);
+    } else if (b == 2.f) {
+      ASSERT_EQ(a, 3.f);
+    } else if (b == 3.f) {
+      ASSERT_NE(a, 3.f);  // under a clavicle: lung or background for paper 2
+    }
+  }
+  std::filesystem::remove_all(dir);
 }
