@@ -28,14 +28,7 @@ using namespace seg;
 
 namespace {
 
-std::vector<std::string> split_list(const std::string& s) {
-  std::vector<std::string> r;
-  std::stringstream ss(s);
-  std::string part;
-  while (std::getline(ss, part, ','))
-    if (!part.empty()) r.push_back(part);
-  return r;
-}
+using cli::split_list;
 
 }  // namespace
 

@@ -37,14 +37,7 @@ using namespace seg;
 
 namespace {
 
-std::vector<std::string> split_list(const std::string& s) {
-  std::vector<std::string> r;
-  std::stringstream ss(s);
-  std::string part;
-  while (std::getline(ss, part, ','))
-    if (!part.empty()) r.push_back(part);
-  return r;
-}
+using cli::split_list;
 
 // Figs 2–3: one validation case, Seg-Net without and with the EG-CNN stream (seed 0 runs).
 void write_figure(const std::string& path, const Paper3Setting& none, const Paper3Setting& eg, Paper3Data& data,

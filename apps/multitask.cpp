@@ -31,14 +31,7 @@ using namespace seg::paper4;
 
 namespace {
 
-std::vector<std::string> split_list(const std::string& s) {
-  std::vector<std::string> r;
-  std::stringstream ss(s);
-  std::string part;
-  while (std::getline(ss, part, ','))
-    if (!part.empty()) r.push_back(part);
-  return r;
-}
+using cli::split_list;
 
 Target parse_target(const std::string& s) {
   if (s == "cup") return Target::Cup;

@@ -37,14 +37,7 @@ using namespace seg::paper2;
 
 namespace {
 
-std::vector<std::string> split_list(const std::string& s) {
-  std::vector<std::string> r;
-  std::stringstream ss(s);
-  std::string part;
-  while (std::getline(ss, part, ','))
-    if (!part.empty()) r.push_back(part);
-  return r;
-}
+using cli::split_list;
 
 std::string fmt(double v, int digits = 4) {
   char b[48];

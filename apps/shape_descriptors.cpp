@@ -36,14 +36,7 @@ using namespace seg;
 
 namespace {
 
-std::vector<std::string> split_list(const std::string& s, char sep = ',') {
-  std::vector<std::string> r;
-  std::stringstream ss(s);
-  std::string part;
-  while (std::getline(ss, part, sep))
-    if (!part.empty()) r.push_back(part);
-  return r;
-}
+using cli::split_list;
 
 // --data: "DIR" (one data set selected) or "acdc=DIR,promise12=DIR".
 std::map<Paper5Dataset, std::string> parse_data(const std::string& s, const std::vector<Paper5Dataset>& sets) {

@@ -160,4 +160,13 @@ std::map<std::string, std::string> Args::values() const {
   return m;
 }
 
+std::vector<std::string> split_list(const std::string& s, char sep) {
+  std::vector<std::string> r;
+  std::stringstream ss(s);
+  std::string part;
+  while (std::getline(ss, part, sep))
+    if (!part.empty()) r.push_back(part);
+  return r;
+}
+
 }  // namespace seg::cli

@@ -44,4 +44,7 @@ class Args {
   const Opt& get(const std::string& name) const;
 };
 
+// The non-empty parts of a list option ("none,1st,,enc" → none, 1st, enc).
+std::vector<std::string> split_list(const std::string& s, char sep = ',');
+
 }  // namespace seg::cli
