@@ -13,6 +13,7 @@
 #include "data/formats/metaimage.h"
 #include "data/formats/nifti.h"
 #include "data/formats/nrrd.h"
+#include "data/formats/gif_io.h"
 #include "data/formats/png_io.h"
 
 namespace {
@@ -75,7 +76,7 @@ int main(int argc, char** argv) {
   }
   namespace fs = std::filesystem;
   const fs::path out = argv[1];
-  for (const char* sub : {"nifti", "metaimage", "nrrd", "png", "jpeg", "dicom"}) fs::create_directories(out / sub);
+  for (const char* sub : {"nifti", "metaimage", "nrrd", "png", "jpeg", "gif", "dicom"}) fs::create_directories(out / sub);
   int k = 0;
   for (const char* dt : {"uint8", "int16", "float32", "float64"}) {
     seg::Volume v = seg::Volume::make({3, 2, 2}, {0.5, 0.75, 2.0});
@@ -103,6 +104,9 @@ int main(int argc, char** argv) {
   g16.datatype = "uint8";
   g16.data.assign(20, 7.f);
   seg::write_png((out / "png" / "g8.png").string(), g16);
+  std::vector<uint8_t> grey(7 * 5);
+  for (size_t i = 0; i < grey.size(); ++i) grey[i] = static_cast<uint8_t>(i % 3 == 0 ? 255 : i * 7);
+  seg::write_gif_grey((out / "gif" / "grey.gif").string(), 7, 5, grey);
   write_jpeg((out / "jpeg" / "grey.jpg").string(), 9, 7, 1);
   write_jpeg((out / "jpeg" / "rgb.jpg").string(), 8, 5, 3);
   write_dicom((out / "dicom" / "ct.dcm").string(), false);

@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
-# Builds the libFuzzer targets of data/fuzz (NIfTI, MetaImage, NRRD, PNG, JPEG, DICOM readers) and tools/fuzz (the
+# Builds the libFuzzer targets of data/fuzz (NIfTI, MetaImage, NRRD, PNG, JPEG, GIF, DICOM readers) and tools/fuzz (the
 # engine's .npy and safetensors parsers) with clang, AddressSanitizer and UndefinedBehaviorSanitizer, and runs each
 # for N seconds (default 20) from a seed corpus made at run time (make_seeds: the project's writers, libjpeg, DCMTK;
-# committed .npy reference arrays; two hand-made safetensors files). The project has no GIF reader yet.
+# committed .npy reference arrays; two hand-made safetensors files).
 # Exits non-zero when a target crashes; crash inputs are kept in OUT/crashes.
 # Key decision: script-only (no CMake option), so the normal g++ build never needs clang; build output goes to
 # build-fuzz/ (git-ignored). Usage: data/fuzz/run_fuzzers.sh [SECONDS] [OUT=build-fuzz]
@@ -25,8 +25,8 @@ rm -f /tmp/segfuzz_probe /tmp/segfuzz_probe.cpp
 mkdir -p "$OUT/obj" "$OUT/corpus" "$OUT/crashes"
 SAN="-fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer"
 CFLAGS="-std=c++20 -O1 -g $SAN -I$ROOT"
-LIBS="-lpng -ljpeg -lz -ldcmjpeg -ldcmdata -loflog -lofstd"
-SRCS=(data/formats/{image_io,nifti,metaimage,nrrd,png_io,jpeg_io,jsrt,dicom})
+LIBS="-lpng -ljpeg -lgif -lz -ldcmjpeg -ldcmdata -loflog -lofstd"
+SRCS=(data/formats/{image_io,nifti,metaimage,nrrd,png_io,jpeg_io,gif_io,jsrt,dicom})
 # The engine's .npy and safetensors parsers need the host engine (tensor, allocator, autograd) and the elementwise ops
 # the optimisers call; the CUDA backend stays out (device_nocuda).
 ENGINE_SRCS=(engine/{allocator,autograd,device_common,device_nocuda,module,npy,optim,profiling,rng,serialize,tensor}
@@ -61,7 +61,7 @@ st_seed "$OUT/seeds/safetensors/two.safetensors" \
   '\x00\x00\x00\x00\x00\x00\xf0\x3f\x00\x00\x80\x3f'
 
 status=0
-TARGETS=(nifti metaimage nrrd png jpeg dicom npy safetensors)
+TARGETS=(nifti metaimage nrrd png jpeg gif dicom npy safetensors)
 for t in "${TARGETS[@]}"; do
   # The engine's parsers have their targets in tools/fuzz (data/ includes nothing outside data/).
   case $t in
