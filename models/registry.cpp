@@ -11,7 +11,10 @@
 #include <typeindex>
 
 #include "engine/error.h"
+#include "models/enet.h"
 #include "models/residual_unet.h"
+#include "models/small_cnn.h"
+#include "models/unet_bn.h"
 
 namespace seg {
 
@@ -33,6 +36,9 @@ SEG_ENUM_JSON(Init, init_name, parse_init)
 SEG_ENUM_JSON(CoordPlacement, coord_placement_name, parse_coord_placement)
 
 SEG_CONFIG_JSON(ResidualUNet::Config, in_channels, classes, base_width, coord, seed)
+SEG_CONFIG_JSON(ENet::Config, in_channels, classes, base_width, projection, spatial_dropout, unused_heads, seed)
+SEG_CONFIG_JSON(UNetBN::Config, in_channels, classes, base_width, pe_lambda, padding_mode, align_corners, init, seed)
+SEG_CONFIG_JSON(SmallCNN::Config, in_channels, classes, width, depth, pe_lambda, padding_mode, init, seed)
 
 // ---- the registry --------------------------------------------------------------------------------------------
 namespace {
@@ -128,6 +134,9 @@ Entry entry(Spec<M> s) {
 const std::vector<Entry>& entries() {
   static const std::vector<Entry> all{
       entry<ResidualUNet>({.name = "residual_unet", .spatial_dims = 2, .divisor = 16}),
+      entry<ENet>({.name = "enet", .spatial_dims = 2, .divisor = 8}),
+      entry<UNetBN>({.name = "unet_bn", .spatial_dims = 2, .divisor = 16}),
+      entry<SmallCNN>({.name = "small_cnn", .spatial_dims = 2, .divisor = 1}),
   };
   return all;
 }

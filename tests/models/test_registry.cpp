@@ -5,7 +5,10 @@
 
 #include "engine/autograd.h"
 #include "models/registry.h"
+#include "models/enet.h"
 #include "models/residual_unet.h"
+#include "models/small_cnn.h"
+#include "models/unet_bn.h"
 
 using namespace seg;
 using json = nlohmann::json;
@@ -92,4 +95,37 @@ TEST(ModelRegistry, AnUnregisteredModuleIsNamedByItsType) {
   NotAModelOfTheRegistry m;
   EXPECT_FALSE(find_model_record(m).has_value());
   EXPECT_NE(module_type_name(m).find("NotAModelOfTheRegistry"), std::string::npos) << module_type_name(m);
+}
+
+// ENet, U-Net-BN and the 4-layer CNN (papers 5 and 2): a non-default config survives record → JSON → build, with the
+// same weights (same seed) and the same logits in eval mode.
+TEST(ModelRegistry, PaperTwoAndFiveModelsRoundTrip) {
+  const auto check = [](const Module& direct_mod, const std::function<Tensor(const Tensor&)>& direct_fwd,
+                        const char* arch, int64_t in, int64_t classes, int64_t divisor, const Shape& xshape) {
+    SCOPED_TRACE(arch);
+    const auto rec = find_model_record(direct_mod);
+    ASSERT_TRUE(rec.has_value());
+    EXPECT_EQ(rec->architecture, arch);
+    const BuiltModel b = build_model(rec->architecture, rec->config);
+    EXPECT_EQ(b.divisor, divisor);
+    EXPECT_EQ(b.in_channels, in);
+    EXPECT_EQ(b.classes, classes);
+    EXPECT_EQ(b.module->num_parameters(), direct_mod.num_parameters());
+    expect_same_weights(*b.module, direct_mod);
+    EXPECT_EQ(find_model_record(*b.module)->config, rec->config);
+    b.module->eval();
+    NoGradGuard ng;
+    Tensor x = Tensor::empty(xshape);
+    for (int64_t i = 0; i < x.numel(); ++i) x.data<float>()[i] = static_cast<float>((i * 37) % 11) / 11.f;
+    EXPECT_EQ(b.segment(x).to_vector(), direct_fwd(x).to_vector());
+  };
+  ENet enet({.in_channels = 2, .classes = 3, .base_width = 8, .spatial_dropout = false, .seed = 5});
+  enet.eval();
+  check(enet, [&](const Tensor& x) { return enet.forward(x); }, "enet", 2, 3, 8, {1, 2, 16, 24});
+  UNetBN unet({.in_channels = 1, .classes = 4, .base_width = 2, .pe_lambda = 10, .padding_mode = "reflect", .seed = 3});
+  unet.eval();
+  check(unet, [&](const Tensor& x) { return unet.forward(x); }, "unet_bn", 1, 4, 16, {1, 1, 32, 32});
+  SmallCNN cnn({.in_channels = 1, .classes = 4, .width = 3, .pe_lambda = 256, .seed = 9});
+  cnn.eval();
+  check(cnn, [&](const Tensor& x) { return cnn.forward(x); }, "small_cnn", 1, 4, 1, {1, 1, 9, 13});
 }
