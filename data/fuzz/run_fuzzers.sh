@@ -45,10 +45,11 @@ EOBJS=$(for s in "${ENGINE_SRCS[@]}"; do printf "%s " "$OUT/obj/${s//\//_}.o"; d
 
 "$CXX" $CFLAGS "$ROOT/data/fuzz/make_seeds.cpp" $OBJS $LIBS -o "$OUT/make_seeds"
 rm -rf "$OUT/seeds" && "$OUT/make_seeds" "$OUT/seeds"
-# .npy seeds: a few of the committed PyTorch reference arrays (float32/float64, several ranks); safetensors seeds:
+# .npy seeds: a few of the committed PyTorch reference arrays (sed, not head: under pipefail, head closing the pipe
+# early made find/sort die of SIGPIPE and the script exit 141 in CI) (float32/float64, several ranks); safetensors seeds:
 # two hand-made files (one tensor with metadata, two tensors).
 mkdir -p "$OUT/seeds/npy" "$OUT/seeds/safetensors"
-find "$ROOT/tests/opcheck_cases" -name '*.npy' -size -2k | sort | head -8 | xargs -r cp -t "$OUT/seeds/npy"
+find "$ROOT/tests/opcheck_cases" -name '*.npy' -size -2k | sort | sed -n '1,8p' | xargs -r cp -t "$OUT/seeds/npy"
 st_seed() {  # st_seed FILE HEADER DATA(printf escapes)
   local n=${#2}
   { printf "$(printf '\\x%02x' $((n & 255)) $((n >> 8 & 255)) 0 0 0 0 0 0)"; printf '%s' "$2"; printf "$3"; } > "$1"
