@@ -1,6 +1,9 @@
 // SVG box-and-strip plots (see box_plot.h).
 #include "data/report/box_plot.h"
 
+#include "data/formats/image_io.h"
+#include "data/report/svg_plot.h"
+
 #include <algorithm>
 #include <cmath>
 #include <filesystem>
@@ -11,17 +14,6 @@
 namespace seg {
 
 namespace {
-
-std::string esc(const std::string& s) {
-  std::string r;
-  for (char c : s) {
-    if (c == '<') r += "&lt;";
-    else if (c == '>') r += "&gt;";
-    else if (c == '&') r += "&amp;";
-    else r += c;
-  }
-  return r;
-}
 
 double quantile(const std::vector<double>& sorted, double q) {
   const double pos = q * static_cast<double>(sorted.size() - 1);
@@ -65,7 +57,7 @@ void write_box_plot_svg(const std::string& path, const std::string& title, const
   std::ostringstream o;
   o << "<svg xmlns='http://www.w3.org/2000/svg' width='" << W << "' height='" << H
     << "' font-family='sans-serif' font-size='12'>\n<rect width='100%' height='100%' fill='white'/>\n"
-    << "<text x='" << W / 2 << "' y='22' text-anchor='middle' font-size='15'>" << esc(title) << "</text>\n";
+    << "<text x='" << W / 2 << "' y='22' text-anchor='middle' font-size='15'>" << svg_escape(title) << "</text>\n";
   for (int i = 0; i <= 5; ++i) {
     const double v = ymin + (ymax - ymin) * i / 5.0;
     o << "<line x1='" << L << "' x2='" << W - R << "' y1='" << py(v) << "' y2='" << py(v) << "' stroke='#ddd'/>"
@@ -73,10 +65,10 @@ void write_box_plot_svg(const std::string& path, const std::string& title, const
   }
   o << "<line x1='" << L << "' x2='" << L << "' y1='" << T << "' y2='" << H - B << "' stroke='black'/>"
     << "<line x1='" << L << "' x2='" << W - R << "' y1='" << H - B << "' y2='" << H - B << "' stroke='black'/>\n"
-    << "<text transform='translate(16," << (T + H - B) / 2 << ") rotate(-90)' text-anchor='middle'>" << esc(ylabel) << "</text>\n";
+    << "<text transform='translate(16," << (T + H - B) / 2 << ") rotate(-90)' text-anchor='middle'>" << svg_escape(ylabel) << "</text>\n";
   for (size_t g = 0; g < groups.size(); ++g) {
     const double x0 = L + slot * static_cast<double>(g) + 12;
-    o << "<text x='" << x0 + (slot - 24) / 2 << "' y='" << H - B + 18 << "' text-anchor='middle'>" << esc(groups[g]) << "</text>\n";
+    o << "<text x='" << x0 + (slot - 24) / 2 << "' y='" << H - B + 18 << "' text-anchor='middle'>" << svg_escape(groups[g]) << "</text>\n";
     for (size_t s = 0; s < series.size(); ++s) {
       const double cx = x0 + 28 * static_cast<double>(s) + 14, half = 9;
       const BoxStats b = box_stats(series[s].values[g]);
@@ -108,17 +100,12 @@ void write_box_plot_svg(const std::string& path, const std::string& title, const
   double lx = L + 10;  // legend entries one after the other, spaced by their text's length (~7 px a character)
   for (const auto& s : series) {
     o << "<rect x='" << lx << "' y='" << H - 26 << "' width='14' height='8' fill='" << s.color << "'/><text x='"
-      << lx + 20 << "' y='" << H - 18 << "'>" << esc(s.label) << "</text>\n";
+      << lx + 20 << "' y='" << H - 18 << "'>" << svg_escape(s.label) << "</text>\n";
     lx += 40 + 7 * static_cast<double>(s.label.size());
   }
   o << "</svg>\n";
-  const std::string tmp = path + ".tmp";
-  {
-    std::ofstream f(tmp);
-    if (!f) throw std::runtime_error("cannot write plot '" + tmp + "'");
-    f << o.str();
-  }
-  std::filesystem::rename(tmp, path);
+  const std::string text = o.str();
+  io::write_file_atomic(path, std::vector<uint8_t>(text.begin(), text.end()), false);
 }
 
 }  // namespace seg

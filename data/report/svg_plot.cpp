@@ -1,6 +1,8 @@
 // SVG line plots (see svg_plot.h).
 #include "data/report/svg_plot.h"
 
+#include "data/formats/image_io.h"
+
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
@@ -11,8 +13,7 @@
 
 namespace seg {
 
-namespace {
-std::string esc(const std::string& s) {
+std::string svg_escape(const std::string& s) {
   std::string r;
   for (char c : s) {
     if (c == '<') r += "&lt;";
@@ -22,7 +23,6 @@ std::string esc(const std::string& s) {
   }
   return r;
 }
-}  // namespace
 
 void write_line_plot_svg(const std::string& path, const std::string& title, const std::string& xlabel,
                          const std::string& ylabel, const std::vector<PlotSeries>& series, double ymin, double ymax) {
@@ -37,7 +37,7 @@ void write_line_plot_svg(const std::string& path, const std::string& title, cons
   std::ostringstream o;
   o << "<svg xmlns='http://www.w3.org/2000/svg' width='" << W << "' height='" << H << "' font-family='sans-serif' font-size='12'>\n"
     << "<rect width='100%' height='100%' fill='white'/>\n"
-    << "<text x='" << W / 2 << "' y='22' text-anchor='middle' font-size='15'>" << esc(title) << "</text>\n";
+    << "<text x='" << W / 2 << "' y='22' text-anchor='middle' font-size='15'>" << svg_escape(title) << "</text>\n";
   for (int i = 0; i <= 5; ++i) {  // horizontal grid and y ticks
     const double v = ymin + (ymax - ymin) * i / 5.0;
     o << "<line x1='" << L << "' x2='" << W - R << "' y1='" << py(v) << "' y2='" << py(v) << "' stroke='#ddd'/>"
@@ -49,25 +49,20 @@ void write_line_plot_svg(const std::string& path, const std::string& title, cons
   }
   o << "<line x1='" << L << "' x2='" << L << "' y1='" << T << "' y2='" << H - B << "' stroke='black'/>"
     << "<line x1='" << L << "' x2='" << W - R << "' y1='" << H - B << "' y2='" << H - B << "' stroke='black'/>\n"
-    << "<text x='" << (L + W - R) / 2 << "' y='" << H - 12 << "' text-anchor='middle'>" << esc(xlabel) << "</text>\n"
-    << "<text transform='translate(16," << (T + H - B) / 2 << ") rotate(-90)' text-anchor='middle'>" << esc(ylabel) << "</text>\n";
+    << "<text x='" << (L + W - R) / 2 << "' y='" << H - 12 << "' text-anchor='middle'>" << svg_escape(xlabel) << "</text>\n"
+    << "<text transform='translate(16," << (T + H - B) / 2 << ") rotate(-90)' text-anchor='middle'>" << svg_escape(ylabel) << "</text>\n";
   int k = 0;
   for (const auto& s : series) {
     o << "<polyline fill='none' stroke='" << s.color << "' stroke-width='2' points='";
     for (size_t i = 0; i < s.x.size() && i < s.y.size(); ++i)
       if (std::isfinite(s.y[i])) o << px(s.x[i]) << "," << py(std::clamp(s.y[i], ymin, ymax)) << " ";
     o << "'/>\n<rect x='" << L + 10 << "' y='" << T + 6 + 18 * k << "' width='14' height='4' fill='" << s.color << "'/>"
-      << "<text x='" << L + 30 << "' y='" << T + 12 + 18 * k << "'>" << esc(s.label) << "</text>\n";
+      << "<text x='" << L + 30 << "' y='" << T + 12 + 18 * k << "'>" << svg_escape(s.label) << "</text>\n";
     ++k;
   }
   o << "</svg>\n";
-  const std::string tmp = path + ".tmp";
-  {
-    std::ofstream f(tmp);
-    if (!f) throw std::runtime_error("cannot write plot '" + tmp + "'");
-    f << o.str();
-  }
-  std::filesystem::rename(tmp, path);
+  const std::string text = o.str();
+  io::write_file_atomic(path, std::vector<uint8_t>(text.begin(), text.end()), false);
 }
 
 }  // namespace seg
